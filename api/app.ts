@@ -1,0 +1,92 @@
+/** `createApp(deps)`: the Express application, without `listen`. */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import type { TokenService } from '../shared/node/auth/tokens';
+import type { Config } from '../shared/node/config';
+import type { Orm } from '../shared/node/db/orm';
+import type { Logger } from '../shared/node/logger';
+import { EndpointRouter } from './http/endpoint';
+import { errorHandler, routeNotFound } from './http/error-handler';
+import { requireJsonBody } from './http/json-body';
+import { buildOpenApiDocument, createOpenApiRegistry } from './http/openapi';
+import './http/request-context';
+import { createAccessGuards } from './middleware/access-guards';
+import { addAuthRoutes } from './routes/auth.routes';
+import { addDefinitionsRoutes } from './routes/definitions.routes';
+import { addGroupsRoutes } from './routes/groups.routes';
+import { addHealthRoute } from './routes/health.routes';
+import { addUsersRoutes } from './routes/users.routes';
+
+export const API_BASE_PATH = '/api/v1';
+
+export interface AppDeps {
+  config: Pick<Config, 'http' | 'docsEnabled'>;
+  orm: Orm;
+  logger: Logger;
+  tokens: TokenService;
+  temporal: Client;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id =
+          typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming)
+            ? incoming
+            : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/health' },
+    }),
+  );
+  app.use(requireJsonBody);
+  app.use(
+    express.json({
+      limit: deps.config.http.maxBodyBytes,
+      type: ['application/json', 'application/*+json'],
+    }),
+  );
+  app.use((req, _res, next) => {
+    req.em = deps.orm.em.fork();
+    next();
+  });
+
+  const registry = createOpenApiRegistry();
+  addHealthRoute(app, registry, deps);
+
+  const router = express.Router();
+  const endpoints = new EndpointRouter(
+    router,
+    registry,
+    createAccessGuards(deps.tokens),
+    API_BASE_PATH,
+  );
+  addAuthRoutes(endpoints, deps.tokens);
+  addUsersRoutes(endpoints);
+  addGroupsRoutes(endpoints);
+  addDefinitionsRoutes(endpoints);
+  app.use(API_BASE_PATH, router);
+
+  const document = buildOpenApiDocument(registry, deps.config.http.publicUrl);
+  app.get('/api-openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  if (deps.config.docsEnabled) {
+    app.use('/api-docs', swaggerUi.serve, swaggerUi.setup(document));
+  }
+
+  app.use(routeNotFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,77 @@
+/** Turns anything thrown in a route into the API's error shape, never leaking internals. */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+import { API_ERROR_CODES, formatFieldPath } from '../../shared/errors';
+import type { Logger } from '../../shared/node/logger';
+import { ApiError, validationError } from './errors';
+
+/** body-parser's error types, mapped to what the client did wrong. */
+const BODY_PARSER_ERRORS: Record<string, (error: Error & { limit?: number }) => ApiError> = {
+  'entity.parse.failed': () =>
+    new ApiError(400, API_ERROR_CODES.malformedJson, 'Request body is not valid JSON'),
+  'entity.too.large': (error) =>
+    new ApiError(
+      413,
+      API_ERROR_CODES.payloadTooLarge,
+      `Request body is larger than the limit of ${error.limit ?? 'the server'} bytes`,
+    ),
+  'encoding.unsupported': () =>
+    new ApiError(415, API_ERROR_CODES.unsupportedMediaType, 'Unsupported content encoding'),
+  'charset.unsupported': () =>
+    new ApiError(415, API_ERROR_CODES.unsupportedMediaType, 'Unsupported charset; use utf-8'),
+};
+
+/** A zod failure as a 400 naming each field: `Invalid crew: tasks[0].agent: …`. */
+export function fromZodError(error: z.ZodError, what: string): ApiError {
+  return validationError(
+    what,
+    error.issues.map((issue) => ({ path: formatFieldPath(issue.path), message: issue.message })),
+  );
+}
+
+export function toApiError(error: unknown, what = 'request'): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof z.ZodError) return fromZodError(error, what);
+  const type = (error as { type?: unknown } | null)?.type;
+  if (typeof type === 'string' && type in BODY_PARSER_ERRORS) {
+    return BODY_PARSER_ERRORS[type]?.(error as Error);
+  }
+  return undefined;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const apiError = toApiError(error);
+    if (apiError) {
+      res.status(apiError.status).json(apiError.toBody());
+      return;
+    }
+    logger.error({ err: error, reqId: req.id }, 'unhandled error');
+    const requestId = typeof req.id === 'string' ? req.id : 'unknown';
+    res
+      .status(500)
+      .json(
+        new ApiError(
+          500,
+          API_ERROR_CODES.internal,
+          `Internal server error (request id ${requestId})`,
+        ).toBody(),
+      );
+  };
+}
+
+export const routeNotFound: RequestHandler = (req, res) => {
+  res
+    .status(404)
+    .json(
+      new ApiError(
+        404,
+        API_ERROR_CODES.notFound,
+        `No route for ${req.method} ${req.path}`,
+      ).toBody(),
+    );
+};

@@ -1,0 +1,38 @@
+/** The API process: wires config, database, Temporal client and the Express app, then listens. */
+import type { AddressInfo } from 'node:net';
+import { createTokenService } from '../shared/node/auth/tokens';
+import { loadConfig } from '../shared/node/config';
+import { initORM, prepareSchema } from '../shared/node/db/orm';
+import { createLogger } from '../shared/node/logger';
+import { runMain } from '../shared/node/process';
+import { createLazyTemporalClient } from '../shared/node/temporal/connection';
+import { createApp } from './app';
+import { announceAdmin } from './admin-banner';
+import { ensureAdmin } from './services/seed.service';
+
+runMain('api', async () => {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'kasal-api');
+  const orm = await initORM(config.database, logger);
+  await prepareSchema(orm, config.database);
+  if (config.autoSeed) announceAdmin(config, await ensureAdmin(orm.em.fork(), config.admin));
+
+  const temporal = createLazyTemporalClient(config.temporal);
+  const app = createApp({ config, orm, logger, tokens: createTokenService(config.auth), temporal });
+  const server = app.listen(config.http.port, config.http.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  logger.info(
+    { port, database: config.database.type, temporal: config.temporal.address },
+    `Kasal API listening on ${config.http.publicUrl}`,
+  );
+
+  return async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await temporal.connection.close();
+    await orm.close();
+  };
+});

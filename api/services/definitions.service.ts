@@ -1,0 +1,198 @@
+/**
+ * Create, read, replace, patch and delete saved definitions (agents, tasks, crews), always
+ * inside the caller's group. Specs are validated by their zod schema and then by reference
+ * checks; nothing is written unless both pass.
+ */
+import type { EntityManager } from '@mikro-orm/core';
+import type { z } from 'zod';
+import type { FieldIssue } from '../../shared/errors';
+import { AgentSpecSchema, type AgentSpec } from '../../shared/schemas/agent.schema';
+import { CrewSpecSchema, type CrewSpec } from '../../shared/schemas/crew.schema';
+import { TaskSpecSchema, type TaskSpec } from '../../shared/schemas/task.schema';
+import {
+  AgentEntity,
+  CrewEntity,
+  TaskEntity,
+  type DefinitionEntity,
+  type DefinitionRow,
+  type StoredSpec,
+} from '../../shared/node/db/entities';
+import { containsIgnoringCase } from '../../shared/node/db/filters';
+import { conflict, notFound, validationError } from '../http/errors';
+import { fromZodError } from '../http/error-handler';
+import { checkCrewReferences, checkTaskReferences } from './definition-references';
+import { iso } from './serialize';
+
+type Row = DefinitionRow;
+
+export interface DefinitionKind<Spec> {
+  noun: 'agent' | 'task' | 'crew';
+  entity: DefinitionEntity;
+  schema: z.ZodType<Spec>;
+  checkReferences(
+    em: EntityManager,
+    groupId: string,
+    spec: Spec,
+    selfId?: string,
+  ): Promise<FieldIssue[]>;
+  /** Names of saved definitions that refer to this one (blocks deletion). */
+  usedBy(em: EntityManager, groupId: string, id: string): Promise<string[]>;
+}
+
+const label = (kind: string, row: Row) => `${kind} '${row.name ?? row.id}'`;
+const taskSpec = (row: Row) => row.spec as TaskSpec;
+const crewSpec = (row: Row) => row.spec as CrewSpec;
+
+export const AGENTS: DefinitionKind<AgentSpec> = {
+  noun: 'agent',
+  entity: AgentEntity,
+  schema: AgentSpecSchema,
+  checkReferences: () => Promise.resolve([]),
+  async usedBy(em, groupId, id) {
+    const tasks = await em.find(TaskEntity, { groupId });
+    const crews = await em.find(CrewEntity, { groupId });
+    return [
+      ...tasks.filter((task) => taskSpec(task).agent === id).map((task) => label('task', task)),
+      ...crews
+        .filter((crew) => crewSpec(crew).agents.includes(id))
+        .map((crew) => label('crew', crew)),
+    ];
+  },
+};
+
+export const TASKS: DefinitionKind<TaskSpec> = {
+  noun: 'task',
+  entity: TaskEntity,
+  schema: TaskSpecSchema,
+  checkReferences: checkTaskReferences,
+  async usedBy(em, groupId, id) {
+    const tasks = await em.find(TaskEntity, { groupId });
+    const crews = await em.find(CrewEntity, { groupId });
+    return [
+      ...tasks
+        .filter((task) => taskSpec(task).context.includes(id))
+        .map((task) => label('task', task)),
+      ...crews
+        .filter((crew) => crewSpec(crew).tasks.includes(id))
+        .map((crew) => label('crew', crew)),
+    ];
+  },
+};
+
+export const CREWS: DefinitionKind<CrewSpec> = {
+  noun: 'crew',
+  entity: CrewEntity,
+  schema: CrewSpecSchema,
+  checkReferences: (em, groupId, spec) => checkCrewReferences(em, groupId, spec),
+  usedBy: () => Promise.resolve([]),
+};
+
+export interface ListOptions {
+  limit: number;
+  offset: number;
+  q?: string | undefined;
+}
+
+export class DefinitionsService<Spec extends StoredSpec & { name?: string | undefined }> {
+  constructor(private readonly kind: DefinitionKind<Spec>) {}
+
+  async list(em: EntityManager, groupId: string, options: ListOptions) {
+    const where = {
+      groupId,
+      ...(options.q && containsIgnoringCase('name', options.q)),
+    };
+    const [rows, total] = await em.findAndCount(this.kind.entity, where, {
+      orderBy: { createdAt: 'desc', id: 'asc' },
+      limit: options.limit,
+      offset: options.offset,
+    });
+    return {
+      items: rows.map((row) => this.serialize(row)),
+      total,
+      limit: options.limit,
+      offset: options.offset,
+    };
+  }
+
+  async get(em: EntityManager, groupId: string, id: string) {
+    return this.serialize(await this.find(em, groupId, id));
+  }
+
+  /** Saves a spec already parsed by the kind's schema, once its references check out. */
+  async create(em: EntityManager, groupId: string, userId: string, spec: Spec) {
+    await this.checkReferences(em, groupId, spec);
+    const row = em.create(this.kind.entity, {
+      groupId,
+      name: spec.name ?? null,
+      spec,
+      createdBy: userId,
+    });
+    await em.flush();
+    return this.serialize(row);
+  }
+
+  async replace(em: EntityManager, groupId: string, id: string, spec: Spec) {
+    const row = await this.find(em, groupId, id);
+    await this.checkReferences(em, groupId, spec, id);
+    return this.save(em, row, spec);
+  }
+
+  /** Merges the given top-level fields into the saved spec (`null` removes a field). */
+  async patch(em: EntityManager, groupId: string, id: string, changes: Record<string, unknown>) {
+    const row = await this.find(em, groupId, id);
+    const merged: Record<string, unknown> = { ...(row.spec as Record<string, unknown>) };
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null) delete merged[key];
+      else merged[key] = value;
+    }
+    const parsed = this.kind.schema.safeParse(merged);
+    if (!parsed.success) throw fromZodError(parsed.error, this.kind.noun);
+    await this.checkReferences(em, groupId, parsed.data, id);
+    return this.save(em, row, parsed.data);
+  }
+
+  async delete(em: EntityManager, groupId: string, id: string): Promise<void> {
+    const row = await this.find(em, groupId, id);
+    const users = await this.kind.usedBy(em, groupId, id);
+    if (users.length > 0) {
+      throw conflict(`This ${this.kind.noun} is used by ${users.join(', ')}`, { used_by: users });
+    }
+    em.remove(row);
+    await em.flush();
+  }
+
+  private async find(em: EntityManager, groupId: string, id: string): Promise<Row> {
+    const row = await em.findOne(this.kind.entity, { id, groupId });
+    if (!row) throw notFound(capitalize(this.kind.noun), id);
+    return row;
+  }
+
+  private async checkReferences(em: EntityManager, groupId: string, spec: Spec, selfId?: string) {
+    const issues = await this.kind.checkReferences(em, groupId, spec, selfId);
+    if (issues.length > 0) throw validationError(this.kind.noun, issues);
+  }
+
+  private async save(em: EntityManager, row: Row, spec: Spec) {
+    row.spec = spec;
+    row.name = spec.name ?? null;
+    row.version += 1;
+    await em.flush();
+    return this.serialize(row);
+  }
+
+  private serialize(row: Row) {
+    return {
+      ...(row.spec as unknown as Spec),
+      id: row.id,
+      group_id: row.groupId,
+      version: row.version,
+      created_by: row.createdBy,
+      created_at: iso(row.createdAt),
+      updated_at: iso(row.updatedAt),
+    };
+  }
+}
+
+function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}

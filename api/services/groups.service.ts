@@ -1,0 +1,148 @@
+/** Groups (workspaces), memberships and roles. */
+import type { EntityManager } from '@mikro-orm/core';
+import {
+  AgentEntity,
+  CrewEntity,
+  GroupEntity,
+  GroupMembershipEntity,
+  TaskEntity,
+  UserEntity,
+  type Group,
+  type GroupMembership,
+} from '../../shared/node/db/entities';
+import type { GroupRole } from '../../shared/roles';
+import { conflict, forbidden, notFound } from '../http/errors';
+import { iso } from './serialize';
+
+export async function membershipOf(
+  em: EntityManager,
+  groupId: string,
+  userId: string,
+): Promise<GroupMembership | null> {
+  return em.findOne(GroupMembershipEntity, { groupId, userId });
+}
+
+/** The group with the caller's membership; 404 when the caller is not a member. */
+export async function groupForMember(em: EntityManager, groupId: string, userId: string) {
+  const membership = await membershipOf(em, groupId, userId);
+  const group = membership && (await em.findOne(GroupEntity, { id: groupId }));
+  if (!membership || !group) throw notFound('Group', groupId);
+  return { group, membership };
+}
+
+/** Like groupForMember, but the caller must be the group's admin (403 otherwise). */
+export async function groupForAdmin(em: EntityManager, groupId: string, userId: string) {
+  const found = await groupForMember(em, groupId, userId);
+  if (found.membership.role !== 'admin') {
+    throw forbidden('Only an admin of the group can do this');
+  }
+  return found;
+}
+
+export async function listGroupsOf(em: EntityManager, userId: string) {
+  const memberships = await em.find(GroupMembershipEntity, { userId });
+  const groups = await em.find(
+    GroupEntity,
+    { id: { $in: memberships.map((m) => m.groupId) } },
+    { orderBy: { createdAt: 'asc' } },
+  );
+  const roleOf = new Map(memberships.map((m) => [m.groupId, m.role]));
+  return groups.map((group) => serializeGroup(group, roleOf.get(group.id) ?? 'viewer'));
+}
+
+export async function createGroup(em: EntityManager, name: string, creatorId: string) {
+  return em.transactional(async (tx) => {
+    const group = tx.create(GroupEntity, { name, personalOwnerId: null });
+    await tx.flush();
+    tx.create(GroupMembershipEntity, { groupId: group.id, userId: creatorId, role: 'admin' });
+    await tx.flush();
+    return group;
+  });
+}
+
+export async function deleteGroup(em: EntityManager, group: Group): Promise<void> {
+  if (group.personalOwnerId) throw conflict('A personal group cannot be deleted');
+  await em.transactional(async (tx) => {
+    await deleteGroupContents(tx, group.id);
+  });
+}
+
+/** Removes a group with everything it owns. Call inside a transaction. */
+export async function deleteGroupContents(em: EntityManager, groupId: string): Promise<void> {
+  for (const entity of [AgentEntity, TaskEntity, CrewEntity]) {
+    await em.nativeDelete(entity, { groupId });
+  }
+  await em.nativeDelete(GroupMembershipEntity, { groupId });
+  await em.nativeDelete(GroupEntity, { id: groupId });
+}
+
+export async function listMembers(em: EntityManager, groupId: string) {
+  const memberships = await em.find(
+    GroupMembershipEntity,
+    { groupId },
+    { orderBy: { createdAt: 'asc' } },
+  );
+  const users = await em.find(UserEntity, { id: { $in: memberships.map((m) => m.userId) } });
+  const byId = new Map(users.map((user) => [user.id, user]));
+  return memberships.flatMap((membership) => {
+    const user = byId.get(membership.userId);
+    return user
+      ? [
+          {
+            user_id: user.id,
+            email: user.email,
+            display_name: user.displayName,
+            role: membership.role,
+            added_at: iso(membership.createdAt),
+          },
+        ]
+      : [];
+  });
+}
+
+export async function addMember(
+  em: EntityManager,
+  groupId: string,
+  email: string,
+  role: GroupRole,
+) {
+  const user = await em.findOne(UserEntity, { email: email.toLowerCase() });
+  if (!user) throw notFound('User with email', email);
+  if (await membershipOf(em, groupId, user.id)) {
+    throw conflict(`'${email}' is already a member of this group`);
+  }
+  em.create(GroupMembershipEntity, { groupId, userId: user.id, role });
+  await em.flush();
+  return user;
+}
+
+/** Changes or removes a membership, refusing to leave a group without an admin. */
+export async function changeMember(
+  em: EntityManager,
+  groupId: string,
+  userId: string,
+  role: GroupRole | null,
+): Promise<void> {
+  await em.transactional(async (tx) => {
+    const membership = await membershipOf(tx, groupId, userId);
+    if (!membership) throw notFound('Member', userId);
+    if (membership.role === 'admin' && role !== 'admin') {
+      const admins = await tx.count(GroupMembershipEntity, { groupId, role: 'admin' });
+      if (admins <= 1) throw conflict('A group must keep at least one admin');
+    }
+    if (role === null) tx.remove(membership);
+    else membership.role = role;
+    await tx.flush();
+  });
+}
+
+export function serializeGroup(group: Group, role: GroupRole) {
+  return {
+    id: group.id,
+    name: group.name,
+    personal: group.personalOwnerId !== null && group.personalOwnerId !== undefined,
+    role,
+    created_at: iso(group.createdAt),
+    updated_at: iso(group.updatedAt),
+  };
+}

@@ -1,0 +1,108 @@
+/** Users and their personal groups. */
+import type { EntityManager } from '@mikro-orm/core';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import {
+  ApiKeyEntity,
+  GroupEntity,
+  GroupMembershipEntity,
+  UserEntity,
+  type User,
+} from '../../shared/node/db/entities';
+import { hashPassword } from '../../shared/node/auth/passwords';
+import { conflict, notFound } from '../http/errors';
+import { deleteGroupContents } from './groups.service';
+import { iso } from './serialize';
+
+export interface NewUser {
+  email: string;
+  displayName?: string | undefined;
+  password?: string | undefined;
+  isSystemAdmin?: boolean;
+  authProvider?: 'local' | 'external';
+}
+
+/** Creates the user, their personal group and their admin membership in one transaction. */
+export async function createUser(em: EntityManager, input: NewUser): Promise<User> {
+  const passwordHash = input.password ? await hashPassword(input.password) : null;
+  try {
+    return await em.transactional(async (tx) => {
+      const user = tx.create(UserEntity, {
+        email: input.email.toLowerCase(),
+        displayName: input.displayName ?? input.email.split('@')[0] ?? input.email,
+        passwordHash,
+        isSystemAdmin: input.isSystemAdmin ?? false,
+        authProvider: input.authProvider ?? 'local',
+      });
+      await tx.flush();
+      const group = tx.create(GroupEntity, {
+        name: `${user.displayName}'s workspace`,
+        personalOwnerId: user.id,
+      });
+      await tx.flush();
+      tx.create(GroupMembershipEntity, { groupId: group.id, userId: user.id, role: 'admin' });
+      await tx.flush();
+      return user;
+    });
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) {
+      throw conflict(`A user with email '${input.email}' already exists`);
+    }
+    throw error;
+  }
+}
+
+export async function getUser(em: EntityManager, id: string): Promise<User> {
+  const user = await em.findOne(UserEntity, { id });
+  if (!user) throw notFound('User', id);
+  return user;
+}
+
+export async function personalGroupId(em: EntityManager, userId: string): Promise<string> {
+  const group = await em.findOne(GroupEntity, { personalOwnerId: userId });
+  if (!group) throw new Error(`user ${userId} has no personal group`);
+  return group.id;
+}
+
+export interface UserChanges {
+  display_name?: string | undefined;
+  password?: string | undefined;
+  is_system_admin?: boolean | undefined;
+  disabled?: boolean | undefined;
+}
+
+export async function updateUser(em: EntityManager, id: string, changes: UserChanges) {
+  const user = await getUser(em, id);
+  if (changes.display_name !== undefined) user.displayName = changes.display_name;
+  if (changes.password !== undefined) user.passwordHash = await hashPassword(changes.password);
+  if (changes.is_system_admin !== undefined) user.isSystemAdmin = changes.is_system_admin;
+  if (changes.disabled !== undefined) user.disabled = changes.disabled;
+  await em.flush();
+  return user;
+}
+
+/** Deletes the user with their personal group (and its definitions), memberships and keys. */
+export async function deleteUser(em: EntityManager, id: string): Promise<void> {
+  await em.transactional(async (tx) => {
+    const user = await getUser(tx, id);
+    const personal = await tx.findOne(GroupEntity, { personalOwnerId: id });
+    if (personal) await deleteGroupContents(tx, personal.id);
+    await tx.nativeDelete(GroupMembershipEntity, { userId: id });
+    await tx.nativeDelete(ApiKeyEntity, { userId: id });
+    tx.remove(user);
+    await tx.flush();
+  });
+}
+
+export function serializeUser(user: User) {
+  return {
+    id: user.id,
+    email: user.email,
+    display_name: user.displayName,
+    is_system_admin: user.isSystemAdmin,
+    auth_provider: user.authProvider,
+    disabled: user.disabled,
+    last_login_at: iso(user.lastLoginAt),
+    created_at: iso(user.createdAt),
+    updated_at: iso(user.updatedAt),
+  };
+}

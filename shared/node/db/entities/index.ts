@@ -1,0 +1,21 @@
+import { ApiKeyEntity } from './api-key.entity';
+import { AgentEntity, CrewEntity, TaskEntity } from './definition.entities';
+import { GroupEntity } from './group.entity';
+import { GroupMembershipEntity } from './group-membership.entity';
+import { UserEntity } from './user.entity';
+
+export * from './api-key.entity';
+export * from './definition.entities';
+export * from './group.entity';
+export * from './group-membership.entity';
+export * from './user.entity';
+
+export const ALL_ENTITIES = [
+  UserEntity,
+  GroupEntity,
+  GroupMembershipEntity,
+  ApiKeyEntity,
+  AgentEntity,
+  TaskEntity,
+  CrewEntity,
+];

@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { timestamps } from './timestamps';
+
+export const UserEntity = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    email: p.string().length(320).unique(),
+    displayName: p.string().length(200),
+    /** scrypt hash; null for users who only sign in through an external identity provider. */
+    passwordHash: p.string().length(512).nullable().hidden(),
+    isSystemAdmin: p.boolean().default(false),
+    authProvider: p.enum(['local', 'external'] as const).default('local'),
+    disabled: p.boolean().default(false),
+    lastLoginAt: p.datetime().nullable(),
+    ...timestamps(),
+  },
+});
+
+export type User = InferEntity<typeof UserEntity>;

@@ -1,0 +1,5 @@
+/**
+ * The workflows this worker registers. Deterministic code only: no Node built-ins, no I/O
+ * (enforced by lint and by a test that bundles this file).
+ */
+export {};
