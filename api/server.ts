@@ -1,7 +1,7 @@
 /** The API process: wires config, database, Temporal client and the Express app, then listens. */
 import type { AddressInfo } from 'node:net';
 import { createTokenService } from '../shared/node/auth/tokens';
-import { loadConfig } from '../shared/node/config';
+import { loadConfig, resolveJwtSecret } from '../shared/node/config';
 import { initORM, prepareSchema } from '../shared/node/db/orm';
 import { createLogger } from '../shared/node/logger';
 import { runMain } from '../shared/node/process';
@@ -12,13 +12,14 @@ import { ensureAdmin } from './services/seed.service';
 
 runMain('api', async () => {
   const config = loadConfig();
+  const tokens = createTokenService(config.auth, resolveJwtSecret(config));
   const logger = createLogger(config.logLevel, 'kasal-api');
   const orm = await initORM(config.database, logger);
   await prepareSchema(orm, config.database);
   if (config.autoSeed) announceAdmin(config, await ensureAdmin(orm.em.fork(), config.admin));
 
   const temporal = createLazyTemporalClient(config.temporal);
-  const app = createApp({ config, orm, logger, tokens: createTokenService(config.auth), temporal });
+  const app = createApp({ config, orm, logger, tokens, temporal });
   const server = app.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -66,6 +66,11 @@ ensure_build() {
   npm run --silent build >&2
 }
 
+# http_ok URL: true when URL answers 2xx (uses node, which ensure_node provides)
+http_ok() {
+  node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
+}
+
 # wait_for_port HOST PORT SECONDS
 wait_for_port() {
   local deadline=$((SECONDS + $3))
@@ -76,4 +81,20 @@ wait_for_port() {
     fi
     sleep 0.3
   done
+}
+
+# The embedded Temporal dev server: state in a file under KASAL_HOME, Web UI on 8233.
+TEMPORAL_DEV_IP="${KASAL_TEMPORAL_IP:-127.0.0.1}"
+TEMPORAL_DEV_PORT="${KASAL_TEMPORAL_PORT:-7233}"
+TEMPORAL_DEV_UI_PORT="${KASAL_TEMPORAL_UI_PORT:-8233}"
+
+temporal_dev_command() {
+  mkdir -p "$KASAL_HOME"
+  echo "$TEMPORAL_BIN" server start-dev \
+    --db-filename "$KASAL_HOME/temporal.db" \
+    --ip "$TEMPORAL_DEV_IP" \
+    --port "$TEMPORAL_DEV_PORT" \
+    --ui-port "$TEMPORAL_DEV_UI_PORT" \
+    --namespace "${TEMPORAL_NAMESPACE:-default}" \
+    --log-level warn
 }

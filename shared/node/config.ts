@@ -87,7 +87,8 @@ export interface Config {
   database: DatabaseConfig;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   auth: {
-    jwtSecret: string;
+    /** JWT_SECRET as configured; the API resolves a missing one with `resolveJwtSecret`. */
+    jwtSecret?: string;
     issuer: string;
     audience: string;
     expiresInSeconds: number;
@@ -117,9 +118,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (databaseType === 'postgres' && !env.DATABASE_URL) {
     throw new ConfigError(['DATABASE_URL: required when DATABASE_TYPE is "postgres"']);
   }
-  if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
-    throw new ConfigError(['JWT_SECRET: required when NODE_ENV is "production"']);
-  }
   const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   const uiHost = env.TEMPORAL_ADDRESS.split(':')[0] ?? 'localhost';
 
@@ -145,7 +143,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       uiUrl: env.TEMPORAL_UI_URL ?? `http://${uiHost}:8233`,
     },
     auth: {
-      jwtSecret: env.JWT_SECRET ?? localJwtSecret(home),
+      ...(env.JWT_SECRET && { jwtSecret: env.JWT_SECRET }),
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       expiresInSeconds: env.JWT_EXPIRES_IN_SECONDS,
@@ -170,10 +168,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /**
- * Outside production a missing JWT_SECRET is generated once and kept under KASAL_HOME, so
- * tokens stay valid across restarts of a local platform.
+ * The secret the API signs tokens with. Production requires JWT_SECRET; elsewhere a missing
+ * one is generated once and kept under KASAL_HOME, so tokens survive restarts of a local
+ * platform.
  */
-function localJwtSecret(home: string): string {
+export function resolveJwtSecret(config: Pick<Config, 'env' | 'home' | 'auth'>): string {
+  if (config.auth.jwtSecret) return config.auth.jwtSecret;
+  if (config.env === 'production') {
+    throw new ConfigError(['JWT_SECRET: required when NODE_ENV is "production"']);
+  }
+  const home = config.home;
   const file = path.join(home, 'jwt-secret');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(home, { recursive: true });
@@ -182,7 +186,7 @@ function localJwtSecret(home: string): string {
     writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
     return secret;
   } catch (error) {
-    // Another process (api or worker) created it first: use theirs.
+    // Another API process created it first: use theirs.
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       return readFileSync(file, 'utf8').trim();
     }

@@ -28,8 +28,8 @@ export interface TokenService {
 
 const EXTERNAL_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 
-export function createTokenService(auth: Config['auth']): TokenService {
-  const secret = new TextEncoder().encode(auth.jwtSecret);
+export function createTokenService(auth: Config['auth'], jwtSecret: string): TokenService {
+  const secret = new TextEncoder().encode(jwtSecret);
   const jwks = auth.jwks && createRemoteJWKSet(new URL(auth.jwks.url));
 
   async function verifyExternal(token: string): Promise<VerifiedToken> {

@@ -1,0 +1,114 @@
+/**
+ * Runs the real API in the test process: real config parsing, a real database (Postgres or
+ * SQLite), the real Express app on an ephemeral port, and real signed tokens.
+ */
+import type { Server } from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../api/app';
+import { ensureAdmin } from '../../api/services/seed.service';
+import { createTokenService } from '../../shared/node/auth/tokens';
+import { loadConfig, type Config } from '../../shared/node/config';
+import { initORM, prepareSchema, type Orm } from '../../shared/node/db/orm';
+import { createLogger } from '../../shared/node/logger';
+import { createLazyTemporalClient } from '../../shared/node/temporal/connection';
+import { createTestDatabase, type DatabaseType, type TestDatabase } from './databases';
+import { HttpClient } from './http-client';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+export const ADMIN_EMAIL = 'admin@kasal.test';
+export const ADMIN_PASSWORD = 'admin-password-123';
+
+export function temporalAddress(): string {
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set (jest globalSetup starts it)');
+  return address;
+}
+
+/** The environment a test API or worker runs with, on top of which tests set their own. */
+export function baseTestEnv(database: TestDatabase): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    KASAL_HOME: mkdtempSync(path.join(tmpdir(), 'kasal-home-')),
+    LOG_LEVEL: 'silent',
+    TEMPORAL_ADDRESS: temporalAddress(),
+    JWT_SECRET: TEST_JWT_SECRET,
+    KASAL_ADMIN_EMAIL: ADMIN_EMAIL,
+    KASAL_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    ...database.env,
+  };
+}
+
+export interface ApiHarness {
+  http: HttpClient;
+  config: Config;
+  orm: Orm;
+  database: TestDatabase;
+  adminToken: string;
+  login(email: string, password: string): Promise<string>;
+  /** Creates a user through the admin API and returns their token and personal group. */
+  createUser(
+    email: string,
+    password?: string,
+  ): Promise<{ id: string; token: string; personalGroupId: string }>;
+  close(): Promise<void>;
+}
+
+export async function startApi(
+  databaseType: DatabaseType,
+  env: Record<string, string> = {},
+): Promise<ApiHarness> {
+  const database = await createTestDatabase(databaseType);
+  const config = loadConfig({ ...baseTestEnv(database), ...env });
+  const logger = createLogger(config.logLevel, 'test-api');
+  const orm = await initORM(config.database, logger);
+  await prepareSchema(orm, config.database);
+  await ensureAdmin(orm.em.fork(), config.admin);
+  const temporal = createLazyTemporalClient(config.temporal);
+  const app = createApp({
+    config,
+    orm,
+    logger,
+    tokens: createTokenService(config.auth, TEST_JWT_SECRET),
+    temporal,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const http = new HttpClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+
+  const login = async (email: string, password: string) => {
+    const response = await http.post('/api/v1/auth/login', { body: { email, password } });
+    if (response.status !== 200) throw new Error(`login failed: ${JSON.stringify(response.body)}`);
+    return response.body.access_token as string;
+  };
+  const adminToken = await login(ADMIN_EMAIL, ADMIN_PASSWORD);
+
+  return {
+    http,
+    config,
+    orm,
+    database,
+    adminToken,
+    login,
+    async createUser(email, password = 'user-password-123') {
+      const created = await http.post('/api/v1/users', {
+        token: adminToken,
+        body: { email, password },
+      });
+      if (created.status !== 201) throw new Error(`createUser: ${JSON.stringify(created.body)}`);
+      const token = await login(email, password);
+      const me = await http.get('/api/v1/auth/me', { token });
+      return { id: created.body.id, token, personalGroupId: me.body.current_group_id };
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await temporal.connection.close();
+      await orm.close();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,13 @@
+/** One Temporal dev server for the whole run; its address reaches the tests via the env. */
+import { startTemporalDevServer, type DevServer } from './temporal-dev-server';
+
+declare global {
+  var __KASAL_TEMPORAL__: DevServer | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  if (process.env.TEST_TEMPORAL_ADDRESS) return;
+  const server = await startTemporalDevServer();
+  globalThis.__KASAL_TEMPORAL__ = server;
+  process.env.TEST_TEMPORAL_ADDRESS = server.address;
+}

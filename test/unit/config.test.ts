@@ -1,0 +1,71 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig, resolveJwtSecret } from '../../shared/node/config';
+
+const home = () => mkdtempSync(path.join(tmpdir(), 'kasal-config-'));
+
+describe('loadConfig', () => {
+  it('defaults to an embedded SQLite database under KASAL_HOME', () => {
+    const kasalHome = home();
+    const config = loadConfig({ KASAL_HOME: kasalHome });
+    expect(config.database).toEqual({
+      type: 'sqlite',
+      path: path.join(kasalHome, 'kasal.db'),
+      debug: false,
+    });
+    expect(config.http.port).toBe(8000);
+    expect(config.temporal).toMatchObject({
+      address: 'localhost:7233',
+      namespace: 'default',
+      taskQueue: 'kasal',
+    });
+    expect(config.docsEnabled).toBe(true);
+  });
+
+  it('uses Postgres when DATABASE_URL is set', () => {
+    const config = loadConfig({
+      KASAL_HOME: home(),
+      DATABASE_URL: 'postgres://u:p@db:5432/kasal',
+      SQL_DEBUG: 'true',
+    });
+    expect(config.database).toEqual({
+      type: 'postgres',
+      url: 'postgres://u:p@db:5432/kasal',
+      debug: true,
+    });
+  });
+
+  it('fails fast, naming each bad variable', () => {
+    const attempt = () =>
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_TYPE: 'oracle',
+        LOG_LEVEL: 'loud',
+        JWT_SECRET: 'short',
+      });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      for (const name of ['PORT', 'DATABASE_TYPE', 'LOG_LEVEL', 'JWT_SECRET'])
+        expect(problems).toContain(name);
+    }
+    expect(() => loadConfig({ DATABASE_TYPE: 'postgres' })).toThrow(/DATABASE_URL: required/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(
+      /DATABASE_URL: must be a postgres/,
+    );
+  });
+
+  it('requires JWT_SECRET in production and keeps a generated one locally', () => {
+    const production = loadConfig({ NODE_ENV: 'production', KASAL_HOME: home() });
+    expect(() => resolveJwtSecret(production)).toThrow(/JWT_SECRET: required/);
+
+    const local = loadConfig({ KASAL_HOME: home() });
+    const first = resolveJwtSecret(local);
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    expect(resolveJwtSecret(local)).toBe(first);
+    expect(statSync(path.join(local.home, 'jwt-secret')).mode & 0o777).toBe(0o600);
+  });
+});
