@@ -40,7 +40,10 @@ ensure_dependencies() {
   local stamp="node_modules/.package-lock.json"
   if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
     log "installing npm dependencies"
-    if [ -f package-lock.json ]; then npm ci --no-fund --no-audit >&2; else npm install --no-fund --no-audit >&2; fi
+    # `npm install --no-save` follows package-lock.json without rewriting it. (`npm ci` refuses a
+    # lockfile that lacks optional packages of other platforms, which some registries omit.)
+    npm install --no-save --no-fund --no-audit >&2
+    touch "$stamp"
   fi
 }
 
