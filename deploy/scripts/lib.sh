@@ -69,9 +69,9 @@ ensure_build() {
   npm run --silent build >&2
 }
 
-# http_ok URL: true when URL answers 2xx (uses node, which ensure_node provides)
-http_ok() {
-  node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
+# http_answers URL: true when an HTTP server answers at URL (uses node, from ensure_node)
+http_answers() {
+  node -e 'fetch(process.argv[1]).then(() => process.exit(0), () => process.exit(1))' "$1"
 }
 
 # wait_for_port HOST PORT SECONDS

@@ -42,10 +42,17 @@ pids+=($!)
 
 port="${PORT:-8000}"
 api_url="${PUBLIC_URL:-http://localhost:$port}"
+api_up=0
 for _ in $(seq 1 120); do
-  if http_ok "http://127.0.0.1:$port/health"; then break; fi
+  if http_answers "http://127.0.0.1:$port/health"; then api_up=1; break; fi
+  if ! kill -0 "${pids[@]}" 2>/dev/null; then break; fi
   sleep 0.5
 done
+if [ "$api_up" = 0 ]; then
+  log "the platform did not come up; see the messages above"
+  stop_all
+  exit 1
+fi
 
 admin_email="${KASAL_ADMIN_EMAIL:-admin@kasal.local}"
 if [ -n "${KASAL_ADMIN_PASSWORD:-}" ]; then

@@ -17,4 +17,10 @@ log "typecheck";    npm run --silent typecheck
 log "lint";         npm run --silent lint
 log "format check"; npm run --silent format:check
 log "jest"
-NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}" npx jest --ci "$@"
+results="$KASAL_ROOT/.kasal/jest-results.json"
+mkdir -p "$(dirname "$results")"
+status=0
+NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}" npx jest --ci --json --outputFile="$results" "$@" || status=$?
+# One plain closing line for CI: 'N passed, N failed'.
+node -e 'const r = require(process.argv[1]); console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$results" || true
+exit "$status"

@@ -19,8 +19,9 @@ export type { EntityManager };
 export async function initORM(database: DatabaseConfig, logger: Logger): Promise<Orm> {
   const common = {
     entities: ALL_ENTITIES,
+    // SQL_DEBUG: MikroORM calls the logger only then, and people who set it want to see it.
     debug: database.debug,
-    logger: (message: string) => logger.debug({ sql: message }, 'sql'),
+    logger: (message: string) => logger.info({ sql: message }, 'sql'),
     allowGlobalContext: false,
   };
   if (database.type === 'postgres') {
