@@ -1,17 +1,37 @@
 /**
  * Activities are built by a factory from injected dependencies, so the worker wires real
- * clients and tests wire local servers.
+ * clients and tests wire local servers. The result implements the workflows' contract.
  */
+import type { KasalActivities } from '../shared/contracts/activities';
+import type { SecretBox } from '../shared/node/crypto/secret-box';
 import type { Orm } from '../shared/node/db/orm';
 import type { Logger } from '../shared/node/logger';
+import { createExecutionActivities } from './executions.activities';
+import { createModelResolver } from './llm/model-resolver';
+import { createLlmActivities } from './llm.activities';
+import {
+  builtinToolImplementations,
+  createToolActivities,
+  type ToolSettings,
+} from './tools.activities';
 
 export interface ActivityDeps {
   orm: Orm;
   logger: Logger;
+  secrets: SecretBox;
+  llm: { baseUrl?: string; apiKey?: string; timeoutMs: number };
+  tools: ToolSettings;
 }
 
-export function createActivities(_deps: ActivityDeps) {
-  return {};
+export function createActivities(deps: ActivityDeps): KasalActivities {
+  const resolveModel = createModelResolver({
+    orm: deps.orm,
+    secrets: deps.secrets,
+    defaults: deps.llm,
+  });
+  return {
+    ...createLlmActivities({ resolveModel, timeoutMs: deps.llm.timeoutMs }),
+    ...createToolActivities({ tools: builtinToolImplementations(deps.tools), logger: deps.logger }),
+    ...createExecutionActivities({ orm: deps.orm }),
+  };
 }
-
-export type Activities = ReturnType<typeof createActivities>;

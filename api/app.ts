@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { TokenService } from '../shared/node/auth/tokens';
 import type { Config } from '../shared/node/config';
+import type { SecretBox } from '../shared/node/crypto/secret-box';
 import type { Orm } from '../shared/node/db/orm';
 import type { Logger } from '../shared/node/logger';
 import { EndpointRouter } from './http/endpoint';
@@ -16,18 +17,23 @@ import './http/request-context';
 import { createAccessGuards } from './middleware/access-guards';
 import { addAuthRoutes } from './routes/auth.routes';
 import { addDefinitionsRoutes } from './routes/definitions.routes';
+import { addExecutionsRoutes } from './routes/executions.routes';
 import { addGroupsRoutes } from './routes/groups.routes';
 import { addHealthRoute } from './routes/health.routes';
+import { addModelsRoutes } from './routes/models.routes';
 import { addUsersRoutes } from './routes/users.routes';
+import { ExecutionsService } from './services/executions.service';
+import { ModelConfigsService } from './services/model-configs.service';
 
 export const API_BASE_PATH = '/api/v1';
 
 export interface AppDeps {
-  config: Pick<Config, 'http' | 'docsEnabled'>;
+  config: Pick<Config, 'http' | 'docsEnabled' | 'temporal' | 'llm'>;
   orm: Orm;
   logger: Logger;
   tokens: TokenService;
   temporal: Client;
+  secrets: SecretBox;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -76,6 +82,18 @@ export function createApp(deps: AppDeps): Express {
   addUsersRoutes(endpoints);
   addGroupsRoutes(endpoints);
   addDefinitionsRoutes(endpoints);
+  const models = new ModelConfigsService(deps.secrets);
+  addModelsRoutes(endpoints, models);
+  addExecutionsRoutes(
+    endpoints,
+    new ExecutionsService({
+      temporal: deps.temporal,
+      taskQueue: deps.config.temporal.taskQueue,
+      defaultModel: deps.config.llm.defaultModel,
+      models,
+      logger: deps.logger,
+    }),
+  );
   app.use(API_BASE_PATH, router);
 
   const document = buildOpenApiDocument(registry, deps.config.http.publicUrl);

@@ -1,7 +1,8 @@
 /** The API process: wires config, database, Temporal client and the Express app, then listens. */
 import type { AddressInfo } from 'node:net';
 import { createTokenService } from '../shared/node/auth/tokens';
-import { loadConfig, resolveJwtSecret } from '../shared/node/config';
+import { loadConfig, resolveEncryptionKey, resolveJwtSecret } from '../shared/node/config';
+import { createSecretBox } from '../shared/node/crypto/secret-box';
 import { initORM, prepareSchema } from '../shared/node/db/orm';
 import { createLogger } from '../shared/node/logger';
 import { runMain } from '../shared/node/process';
@@ -19,7 +20,8 @@ runMain('api', async () => {
   if (config.autoSeed) announceAdmin(config, await ensureAdmin(orm.em.fork(), config.admin));
 
   const temporal = createLazyTemporalClient(config.temporal);
-  const app = createApp({ config, orm, logger, tokens, temporal });
+  const secrets = createSecretBox(resolveEncryptionKey(config));
+  const app = createApp({ config, orm, logger, tokens, temporal, secrets });
   const server = app.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

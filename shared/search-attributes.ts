@@ -1,3 +1,4 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 /**
  * Custom search attributes (all of Temporal type `Keyword`) that make executions findable in the Temporal Web UI.
  * Their names are recorded in history and registered on the server at start: never rename one.
@@ -11,3 +12,14 @@ export const SEARCH_ATTRIBUTES = {
 } as const;
 
 export type SearchAttributeName = (typeof SEARCH_ATTRIBUTES)[keyof typeof SEARCH_ATTRIBUTES];
+
+export const SEARCH_ATTRIBUTE_KEYS = {
+  groupId: defineSearchAttributeKey(SEARCH_ATTRIBUTES.groupId, SearchAttributeType.KEYWORD),
+  crewId: defineSearchAttributeKey(SEARCH_ATTRIBUTES.crewId, SearchAttributeType.KEYWORD),
+  flowId: defineSearchAttributeKey(SEARCH_ATTRIBUTES.flowId, SearchAttributeType.KEYWORD),
+  executionKind: defineSearchAttributeKey(
+    SEARCH_ATTRIBUTES.executionKind,
+    SearchAttributeType.KEYWORD,
+  ),
+  trigger: defineSearchAttributeKey(SEARCH_ATTRIBUTES.trigger, SearchAttributeType.KEYWORD),
+};

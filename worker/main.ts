@@ -1,7 +1,8 @@
 /** The worker process: connects to Temporal and runs Kasal's workflows and activities. */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { loadConfig } from '../shared/node/config';
+import { loadConfig, resolveEncryptionKey } from '../shared/node/config';
+import { createSecretBox } from '../shared/node/crypto/secret-box';
 import { initORM } from '../shared/node/db/orm';
 import { createLogger } from '../shared/node/logger';
 import { runMain } from '../shared/node/process';
@@ -20,7 +21,13 @@ runMain('worker', async () => {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(),
-    activities: createActivities({ orm, logger }),
+    activities: createActivities({
+      orm,
+      logger,
+      secrets: createSecretBox(resolveEncryptionKey(config)),
+      llm: config.llm,
+      tools: config.tools,
+    }),
   });
   logger.info(
     { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace },

@@ -66,6 +66,19 @@ export const EnvSchema = z.object({
 
   OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
   OPENAI_API_KEY: optionalString,
+  KASAL_DEFAULT_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  LLM_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(240),
+  KASAL_ENCRYPTION_KEY: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/,
+        'must be 32 bytes as 64 hex or base64 characters',
+      )
+      .optional(),
+  ),
+  KASAL_TOOLS_FILE_ROOT: optionalString,
+  KASAL_TOOLS_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -95,7 +108,10 @@ export interface Config {
     jwks?: { url: string; issuer?: string; audience?: string; emailClaim: string };
   };
   admin: { email: string; password?: string };
-  llm: { baseUrl?: string; apiKey?: string };
+  llm: { baseUrl?: string; apiKey?: string; defaultModel: string; timeoutMs: number };
+  /** KASAL_ENCRYPTION_KEY as configured; see `resolveEncryptionKey`. */
+  encryptionKey?: string;
+  tools: { fileRoot?: string; allowPrivateNetworks: boolean };
 }
 
 export class ConfigError extends Error {
@@ -163,6 +179,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     llm: {
       ...(env.OPENAI_BASE_URL && { baseUrl: env.OPENAI_BASE_URL }),
       ...(env.OPENAI_API_KEY && { apiKey: env.OPENAI_API_KEY }),
+      defaultModel: env.KASAL_DEFAULT_MODEL,
+      timeoutMs: env.LLM_TIMEOUT_SECONDS * 1000,
+    },
+    ...(env.KASAL_ENCRYPTION_KEY && { encryptionKey: env.KASAL_ENCRYPTION_KEY }),
+    tools: {
+      ...(env.KASAL_TOOLS_FILE_ROOT && { fileRoot: path.resolve(env.KASAL_TOOLS_FILE_ROOT) }),
+      allowPrivateNetworks: env.KASAL_TOOLS_ALLOW_PRIVATE_NETWORKS,
     },
   };
 }
@@ -173,20 +196,40 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
  * platform.
  */
 export function resolveJwtSecret(config: Pick<Config, 'env' | 'home' | 'auth'>): string {
-  if (config.auth.jwtSecret) return config.auth.jwtSecret;
+  return config.auth.jwtSecret ?? localSecret(config, 'JWT_SECRET', 'jwt-secret', 48);
+}
+
+/**
+ * The 32-byte key that encrypts secrets at rest (model API keys). Production requires
+ * KASAL_ENCRYPTION_KEY; elsewhere one is generated once under KASAL_HOME, shared by the API
+ * and the worker of a local platform.
+ */
+export function resolveEncryptionKey(
+  config: Pick<Config, 'env' | 'home' | 'encryptionKey'>,
+): Buffer {
+  const text =
+    config.encryptionKey ?? localSecret(config, 'KASAL_ENCRYPTION_KEY', 'encryption-key', 32);
+  return /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64url');
+}
+
+function localSecret(
+  config: Pick<Config, 'env' | 'home'>,
+  variable: string,
+  fileName: string,
+  bytes: number,
+): string {
   if (config.env === 'production') {
-    throw new ConfigError(['JWT_SECRET: required when NODE_ENV is "production"']);
+    throw new ConfigError([`${variable}: required when NODE_ENV is "production"`]);
   }
-  const home = config.home;
-  const file = path.join(home, 'jwt-secret');
+  const file = path.join(config.home, fileName);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(home, { recursive: true });
-  const secret = randomBytes(48).toString('base64url');
+  mkdirSync(config.home, { recursive: true });
+  const secret = randomBytes(bytes).toString('base64url');
   try {
     writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
     return secret;
   } catch (error) {
-    // Another API process created it first: use theirs.
+    // Another process of the same platform created it first: use theirs.
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       return readFileSync(file, 'utf8').trim();
     }

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
 import { ensureAdmin } from '../../api/services/seed.service';
 import { createTokenService } from '../../shared/node/auth/tokens';
-import { loadConfig, type Config } from '../../shared/node/config';
+import { loadConfig, resolveEncryptionKey, type Config } from '../../shared/node/config';
+import { createSecretBox } from '../../shared/node/crypto/secret-box';
 import { initORM, prepareSchema, type Orm } from '../../shared/node/db/orm';
 import { createLogger } from '../../shared/node/logger';
 import { createLazyTemporalClient } from '../../shared/node/temporal/connection';
@@ -73,6 +74,7 @@ export async function startApi(
     logger,
     tokens: createTokenService(config.auth, TEST_JWT_SECRET),
     temporal,
+    secrets: createSecretBox(resolveEncryptionKey(config)),
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

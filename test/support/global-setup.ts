@@ -1,4 +1,7 @@
 /** One Temporal dev server for the whole run; its address reaches the tests via the env. */
+import { Connection } from '@temporalio/client';
+import { createLogger } from '../../shared/node/logger';
+import { ensureSearchAttributes } from '../../shared/node/temporal/connection';
 import { startTemporalDevServer, type DevServer } from './temporal-dev-server';
 
 declare global {
@@ -10,4 +13,8 @@ export default async function globalSetup(): Promise<void> {
   const server = await startTemporalDevServer();
   globalThis.__KASAL_TEMPORAL__ = server;
   process.env.TEST_TEMPORAL_ADDRESS = server.address;
+  // What a worker does at start, once for all the test workers.
+  const connection = await Connection.connect({ address: server.address });
+  await ensureSearchAttributes(connection, 'default', createLogger('warn', 'test-setup'));
+  await connection.close();
 }

@@ -1,13 +1,17 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { AgentEntity, CrewEntity, TaskEntity } from './definition.entities';
+import { ExecutionEntity, ExecutionTaskEntity } from './execution.entities';
 import { GroupEntity } from './group.entity';
 import { GroupMembershipEntity } from './group-membership.entity';
+import { ModelConfigEntity } from './model-config.entity';
 import { UserEntity } from './user.entity';
 
 export * from './api-key.entity';
 export * from './definition.entities';
+export * from './execution.entities';
 export * from './group.entity';
 export * from './group-membership.entity';
+export * from './model-config.entity';
 export * from './user.entity';
 
 export const ALL_ENTITIES = [
@@ -18,4 +22,7 @@ export const ALL_ENTITIES = [
   AgentEntity,
   TaskEntity,
   CrewEntity,
+  ExecutionEntity,
+  ExecutionTaskEntity,
+  ModelConfigEntity,
 ];

@@ -1,6 +1,8 @@
 /** Postgres migrations in the order they apply. Add each new migration here. */
 import { Migration20261121232741_Initial } from './Migration20261121232741_Initial';
+import { Migration20261121235730_Executions } from './Migration20261121235730_Executions';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121232741_Initial', class: Migration20261121232741_Initial },
+  { name: 'Migration20261121235730_Executions', class: Migration20261121235730_Executions },
 ];

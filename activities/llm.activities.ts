@@ -1,0 +1,148 @@
+/**
+ * One LLM step = one activity: an OpenAI chat completion (any OpenAI-compatible endpoint) with
+ * function calling. Errors are classified for Temporal's retry policy: rate limits, 5xx,
+ * timeouts and connection errors retry (honouring `retry-after`); 4xx do not.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import OpenAI from 'openai';
+import type {
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
+import { FAILURE_TYPES } from '../shared/errors';
+import type { ChatMessage, LlmRequest, LlmResponse, ToolCall } from '../shared/llm/chat';
+import type { ModelResolver } from './llm/model-resolver';
+
+const HEARTBEAT_INTERVAL_MS = 5000;
+
+export function createLlmActivities(deps: { resolveModel: ModelResolver; timeoutMs: number }) {
+  const clients = new Map<string, OpenAI>();
+  const clientFor = (baseURL: string | undefined, apiKey: string) => {
+    const cacheKey = `${baseURL ?? ''}\u0000${apiKey}`;
+    let client = clients.get(cacheKey);
+    if (!client) {
+      // Temporal owns retries; the client must not retry behind its back.
+      client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: deps.timeoutMs });
+      clients.set(cacheKey, client);
+    }
+    return client;
+  };
+
+  return {
+    async callLlm(request: LlmRequest): Promise<LlmResponse> {
+      const target = await deps.resolveModel(request.groupId, request.model);
+      const client = clientFor(target.baseURL, target.apiKey);
+      const started = performance.now();
+      const heartbeat = setInterval(() => Context.current().heartbeat(), HEARTBEAT_INTERVAL_MS);
+      try {
+        const completion = await client.chat.completions.create({
+          model: target.model,
+          messages: request.messages.map(toOpenAiMessage),
+          ...(request.tools.length > 0 && { tools: request.tools.map(toOpenAiTool) }),
+          ...(request.model.temperature !== undefined && {
+            temperature: request.model.temperature,
+          }),
+          ...(request.model.max_tokens !== undefined && { max_tokens: request.model.max_tokens }),
+          ...(request.json && { response_format: { type: 'json_object' as const } }),
+        });
+        const choice = completion.choices[0];
+        const toolCalls: ToolCall[] = (choice?.message.tool_calls ?? []).flatMap((call) =>
+          call.type === 'function'
+            ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }]
+            : [],
+        );
+        return {
+          content: choice?.message.content ?? null,
+          tool_calls: toolCalls,
+          usage: {
+            prompt_tokens: completion.usage?.prompt_tokens ?? 0,
+            completion_tokens: completion.usage?.completion_tokens ?? 0,
+            total_tokens: completion.usage?.total_tokens ?? 0,
+          },
+          model: completion.model || target.model,
+          finish_reason: choice?.finish_reason ?? 'unknown',
+          latency_ms: Math.round(performance.now() - started),
+        };
+      } catch (error) {
+        throw classifyLlmError(error, target.model);
+      } finally {
+        clearInterval(heartbeat);
+      }
+    },
+  };
+}
+
+export function classifyLlmError(error: unknown, model: string): unknown {
+  if (error instanceof OpenAI.APIConnectionError) {
+    return ApplicationFailure.create({
+      type: FAILURE_TYPES.llmServer,
+      message: `Could not reach the LLM endpoint for '${model}': ${error.message}`,
+    });
+  }
+  if (!(error instanceof OpenAI.APIError)) return error;
+  const status = typeof error.status === 'number' ? error.status : 0;
+  const detail = `LLM call to '${model}' failed with HTTP ${status}: ${error.message}`;
+  if (status === 429) {
+    const delay = retryAfterMs(error.headers as Headers | undefined);
+    return ApplicationFailure.create({
+      type: FAILURE_TYPES.llmRateLimit,
+      message: detail,
+      ...(delay !== undefined && { nextRetryDelay: delay }),
+    });
+  }
+  if (status === 401 || status === 403) {
+    return ApplicationFailure.create({
+      type: FAILURE_TYPES.llmAuth,
+      message: detail,
+      nonRetryable: true,
+    });
+  }
+  if (status >= 400 && status < 500 && status !== 408 && status !== 409) {
+    return ApplicationFailure.create({
+      type: FAILURE_TYPES.llmBadRequest,
+      message: detail,
+      nonRetryable: true,
+    });
+  }
+  return ApplicationFailure.create({ type: FAILURE_TYPES.llmServer, message: detail });
+}
+
+/** `retry-after-ms`, or `retry-after` in seconds or as an HTTP date. */
+function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const ms = Number(headers?.get('retry-after-ms'));
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  const value = headers?.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function toOpenAiMessage(message: ChatMessage): ChatCompletionMessageParam {
+  if (message.role === 'assistant') {
+    return {
+      role: 'assistant',
+      content: message.content,
+      ...(message.tool_calls?.length && {
+        tool_calls: message.tool_calls.map((call) => ({
+          id: call.id,
+          type: 'function' as const,
+          function: { name: call.name, arguments: call.arguments },
+        })),
+      }),
+    };
+  }
+  return message;
+}
+
+function toOpenAiTool(tool: {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}): ChatCompletionTool {
+  return {
+    type: 'function',
+    function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+  };
+}

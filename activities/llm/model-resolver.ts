@@ -1,0 +1,60 @@
+/**
+ * Where an LLM call goes: a group's model config (base URL, decrypted key) or the platform
+ * default (OPENAI_BASE_URL / OPENAI_API_KEY). Secrets are looked up here, at call time, so they
+ * never enter workflow inputs or history.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { FAILURE_TYPES } from '../../shared/errors';
+import type { ModelSettings } from '../../shared/plan/crew-plan';
+import type { SecretBox } from '../../shared/node/crypto/secret-box';
+import { ModelConfigEntity } from '../../shared/node/db/entities';
+import type { Orm } from '../../shared/node/db/orm';
+
+export interface ResolvedModel {
+  baseURL?: string;
+  apiKey: string;
+  model: string;
+}
+
+/** OpenAI-compatible servers without auth (Ollama, vLLM) still need a non-empty key. */
+const NO_KEY = 'no-key';
+
+export type ModelResolver = (groupId: string, settings: ModelSettings) => Promise<ResolvedModel>;
+
+export function createModelResolver(deps: {
+  orm: Orm;
+  secrets: SecretBox;
+  defaults: { baseUrl?: string; apiKey?: string };
+}): ModelResolver {
+  return async (groupId, settings) => {
+    if (settings.config_id === undefined) {
+      if (!deps.defaults.apiKey && !deps.defaults.baseUrl) {
+        throw ApplicationFailure.create({
+          type: FAILURE_TYPES.llmAuth,
+          nonRetryable: true,
+          message: `No LLM is configured for model '${settings.model}': set OPENAI_API_KEY (and OPENAI_BASE_URL) or create a model config with that name`,
+        });
+      }
+      return {
+        ...(deps.defaults.baseUrl && { baseURL: deps.defaults.baseUrl }),
+        apiKey: deps.defaults.apiKey ?? NO_KEY,
+        model: settings.model,
+      };
+    }
+    const config = await deps.orm.em
+      .fork()
+      .findOne(ModelConfigEntity, { id: settings.config_id, groupId });
+    if (!config) {
+      throw ApplicationFailure.create({
+        type: FAILURE_TYPES.llmBadRequest,
+        nonRetryable: true,
+        message: `The model config for '${settings.model}' was deleted while the execution ran`,
+      });
+    }
+    return {
+      ...(config.baseUrl && { baseURL: config.baseUrl }),
+      apiKey: config.apiKeyEncrypted ? deps.secrets.open(config.apiKeyEncrypted) : NO_KEY,
+      model: config.model,
+    };
+  };
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { EXECUTION_STATUSES } from '../../shared/plan/execution-state';
+
+const Usage = z.object({
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  total_tokens: z.number().int(),
+});
+
+export const ExecutionStartedSchema = z
+  .object({
+    execution_id: z.uuid(),
+    status: z.enum(EXECUTION_STATUSES),
+    workflow_id: z.string(),
+    ignored_fields: z
+      .array(z.string())
+      .optional()
+      .describe('Kasal fields this platform does not use'),
+  })
+  .meta({ id: 'ExecutionStarted' });
+
+export const ExecutionTaskSchema = z
+  .object({
+    key: z.string(),
+    name: z.string().nullable(),
+    agent: z.string().nullable(),
+    status: z.enum(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'STOPPED']),
+    output: z.string().nullable(),
+    output_json: z.unknown().optional(),
+    error: z.string().nullable(),
+    usage: Usage,
+    llm_calls: z.array(
+      z.object({ step: z.string(), model: z.string(), usage: Usage, latency_ms: z.number() }),
+    ),
+    tool_calls: z.number().int(),
+    delegations: z.number().int(),
+    started_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+  })
+  .meta({ id: 'ExecutionTask' });
+
+export const ExecutionSummarySchema = z
+  .object({
+    id: z.uuid(),
+    group_id: z.uuid(),
+    kind: z.literal('crew'),
+    name: z.string(),
+    crew_id: z.uuid().nullable(),
+    status: z.enum(EXECUTION_STATUSES),
+    trigger: z.string(),
+    workflow_id: z.string(),
+    error: z.string().nullable(),
+    usage: Usage.nullable(),
+    created_by: z.uuid(),
+    created_at: z.string(),
+    started_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+  })
+  .meta({ id: 'ExecutionSummary' });
+
+export const ExecutionSchema = ExecutionSummarySchema.extend({
+  inputs: z.record(z.string(), z.unknown()),
+  result: z
+    .object({ output: z.string().nullable(), output_json: z.unknown().optional() })
+    .nullable(),
+  tasks: z.array(ExecutionTaskSchema),
+  current_step: z.string().nullable().describe('While running: what the workflow is doing now'),
+  stop_requested: z.boolean(),
+  live: z.boolean().describe('true when the task detail came from the running workflow'),
+}).meta({ id: 'Execution' });
+
+export const ExecutionListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).default(0),
+  status: z.enum(EXECUTION_STATUSES).optional(),
+  crew_id: z.uuid().optional(),
+  created_after: z.iso.datetime({ offset: true }).optional(),
+  created_before: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const StopRequestSchema = z
+  .strictObject({
+    force: z
+      .boolean()
+      .default(false)
+      .describe(
+        'false: finish the current step and keep partial results (STOPPED); true: cancel now (CANCELLED)',
+      ),
+    reason: z.string().max(1000).optional(),
+  })
+  .meta({ id: 'StopRequest' });

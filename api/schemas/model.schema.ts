@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { MODEL_PROVIDERS } from '../../shared/node/db/entities/model-config.entity';
+
+export const ModelConfigSchema = z
+  .object({
+    id: z.uuid(),
+    group_id: z.uuid(),
+    name: z.string(),
+    provider: z.enum(MODEL_PROVIDERS),
+    model: z.string(),
+    base_url: z.string().nullable(),
+    has_api_key: z.boolean().describe('The key itself is never returned'),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .meta({ id: 'ModelConfig' });
+
+const fields = {
+  name: z.string().trim().min(1).max(200).describe('What agents write in `llm`'),
+  provider: z.enum(MODEL_PROVIDERS).default('openai_compatible'),
+  model: z.string().trim().min(1).max(200).describe('The model name the endpoint expects'),
+  base_url: z.url().nullable().optional().describe('OpenAI-compatible base URL (…/v1)'),
+  api_key: z
+    .string()
+    .min(1)
+    .max(4000)
+    .nullable()
+    .optional()
+    .describe('Write-only; stored encrypted'),
+};
+
+export const CreateModelConfigSchema = z.strictObject(fields).meta({ id: 'CreateModelConfig' });
+export const UpdateModelConfigSchema = z
+  .strictObject({
+    name: fields.name.optional(),
+    provider: z.enum(MODEL_PROVIDERS).optional(),
+    model: fields.model.optional(),
+    base_url: fields.base_url,
+    api_key: fields.api_key.describe('A new key, or null to remove it'),
+  })
+  .meta({ id: 'UpdateModelConfig' });

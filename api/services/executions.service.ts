@@ -1,0 +1,376 @@
+/**
+ * Starting, reading and stopping executions. The API compiles the crew and starts its
+ * workflow; everything after that is written by the workflow's activities.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { compileCrew } from '../../shared/compiler/compile-crew';
+import { crewFromKasalYaml, kasalPath } from '../../shared/compiler/kasal-yaml';
+import { API_ERROR_CODES, type FieldIssue } from '../../shared/errors';
+import type { CrewPlan } from '../../shared/plan/crew-plan';
+import {
+  FINAL_STATUSES,
+  type ExecutionProgress,
+  type TaskState,
+} from '../../shared/plan/execution-state';
+import type { AgentSpec } from '../../shared/schemas/agent.schema';
+import { CrewSpecSchema, type CrewSpec } from '../../shared/schemas/crew.schema';
+import type { ExecutionRequest } from '../../shared/schemas/execution.schema';
+import type { TaskSpec } from '../../shared/schemas/task.schema';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../shared/search-attributes';
+import { BUILTIN_TOOLS } from '../../shared/tools/builtin-tools';
+import {
+  AgentEntity,
+  CrewEntity,
+  ExecutionEntity,
+  ExecutionTaskEntity,
+  TaskEntity,
+  type Execution,
+  type ExecutionTask,
+} from '../../shared/node/db/entities';
+import type { Logger } from '../../shared/node/logger';
+import type { crewWorkflow } from '../../workflows/crew.workflow';
+import { ApiError, conflict, notFound, validationError } from '../http/errors';
+import type { ModelConfigsService } from './model-configs.service';
+import { iso } from './serialize';
+
+const TOOLS = new Map(BUILTIN_TOOLS.map((tool) => [tool.name, tool]));
+const QUERY_TIMEOUT_MS = 3000;
+
+export interface ExecutionsDeps {
+  temporal: Client;
+  taskQueue: string;
+  defaultModel: string;
+  models: ModelConfigsService;
+  logger: Logger;
+}
+
+interface CrewSource {
+  crew: CrewSpec;
+  crewId?: string;
+  ignored?: string[];
+  /** Turns a compiler path into the request's own (`tasks[0]` → `crew.tasks[0]`). */
+  path(path: string): string;
+}
+
+export class ExecutionsService {
+  constructor(private readonly deps: ExecutionsDeps) {}
+
+  async start(em: EntityManager, groupId: string, userId: string, request: ExecutionRequest) {
+    const source = await this.source(em, groupId, request);
+    const saved = await savedDefinitions(em, groupId, source.crew);
+    const compiled = compileCrew(source.crew, saved, {
+      inputs: request.inputs,
+      tools: TOOLS,
+      modelConfigs: await this.deps.models.byName(em, groupId),
+      defaultModel: this.deps.defaultModel,
+      ...(source.crewId !== undefined && { crewId: source.crewId }),
+    });
+    if (!compiled.ok) {
+      throw validationError(
+        'crew',
+        compiled.issues.map((issue) => ({ ...issue, path: source.path(issue.path) })),
+      );
+    }
+    const id = randomUUID();
+    const execution = em.create(ExecutionEntity, {
+      id,
+      groupId,
+      kind: 'crew',
+      crewId: source.crewId ?? null,
+      name: compiled.plan.name,
+      status: 'PENDING',
+      trigger: 'api',
+      inputs: compiled.plan.inputs,
+      plan: compiled.plan,
+      workflowId: `kasal-crew-${id}`,
+      outputJson: null,
+      createdBy: userId,
+    });
+    await em.flush();
+    await this.startWorkflow(em, execution, compiled.plan);
+    return {
+      execution_id: execution.id,
+      status: execution.status,
+      workflow_id: execution.workflowId,
+      ...(source.ignored?.length && { ignored_fields: source.ignored }),
+    };
+  }
+
+  async get(em: EntityManager, groupId: string, id: string) {
+    const execution = await this.find(em, groupId, id);
+    const rows = await em.find(
+      ExecutionTaskEntity,
+      { executionId: id },
+      { orderBy: { position: 'asc' } },
+    );
+    const progress = FINAL_STATUSES.includes(execution.status)
+      ? undefined
+      : await this.liveProgress(execution);
+    const plan = execution.plan as unknown as CrewPlan;
+    const byKey = new Map(rows.map((row) => [row.taskKey, serializeTaskRow(row)]));
+    const tasks = progress
+      ? progress.tasks.map(serializeTaskState)
+      : plan.tasks.map(
+          (task) => byKey.get(task.key) ?? pendingTask(task.key, task.name, task.agent),
+        );
+    return {
+      ...serializeExecution(execution),
+      inputs: execution.inputs,
+      result:
+        execution.output !== null && execution.output !== undefined
+          ? {
+              output: execution.output,
+              ...(execution.outputJson != null && { output_json: execution.outputJson }),
+            }
+          : null,
+      tasks,
+      current_step: progress?.current_step ?? null,
+      stop_requested: progress?.stop_requested ?? false,
+      live: progress !== undefined,
+      ...(progress && { usage: progress.usage }),
+    };
+  }
+
+  async list(
+    em: EntityManager,
+    groupId: string,
+    query: {
+      limit: number;
+      offset: number;
+      status?: string | undefined;
+      crew_id?: string | undefined;
+      created_after?: string | undefined;
+      created_before?: string | undefined;
+    },
+  ) {
+    const createdAt = {
+      ...(query.created_after && { $gte: new Date(query.created_after) }),
+      ...(query.created_before && { $lt: new Date(query.created_before) }),
+    };
+    const [rows, total] = await em.findAndCount(
+      ExecutionEntity,
+      {
+        groupId,
+        ...(query.status && { status: query.status as Execution['status'] }),
+        ...(query.crew_id && { crewId: query.crew_id }),
+        ...(Object.keys(createdAt).length > 0 && { createdAt }),
+      },
+      { orderBy: { createdAt: 'desc', id: 'asc' }, limit: query.limit, offset: query.offset },
+    );
+    return { items: rows.map(serializeExecution), total, limit: query.limit, offset: query.offset };
+  }
+
+  async stop(em: EntityManager, groupId: string, id: string, force: boolean, reason?: string) {
+    const execution = await this.find(em, groupId, id);
+    if (FINAL_STATUSES.includes(execution.status)) {
+      throw conflict(`The execution has already finished (${execution.status})`);
+    }
+    const handle = this.deps.temporal.workflow.getHandle(execution.workflowId);
+    try {
+      if (force) await handle.cancel();
+      else await handle.signal('stop', { ...(reason !== undefined && { reason }) });
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError)
+        throw conflict('The execution is no longer running');
+      throw unavailable(error, this.deps.logger);
+    }
+    return {
+      execution_id: id,
+      status: execution.status,
+      stop: force ? ('forced' as const) : ('requested' as const),
+    };
+  }
+
+  private async startWorkflow(
+    em: EntityManager,
+    execution: Execution,
+    plan: CrewPlan,
+  ): Promise<void> {
+    try {
+      await this.deps.temporal.workflow.start<typeof crewWorkflow>('crewWorkflow', {
+        taskQueue: this.deps.taskQueue,
+        workflowId: execution.workflowId,
+        args: [{ executionId: execution.id, groupId: execution.groupId, plan }],
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTE_KEYS.groupId, value: execution.groupId },
+          { key: SEARCH_ATTRIBUTE_KEYS.executionKind, value: 'crew' },
+          { key: SEARCH_ATTRIBUTE_KEYS.trigger, value: execution.trigger },
+          ...(execution.crewId
+            ? [{ key: SEARCH_ATTRIBUTE_KEYS.crewId, value: execution.crewId }]
+            : []),
+        ],
+        memo: { name: execution.name },
+      });
+    } catch (error) {
+      // Nothing half-done: the row says the start failed, and the caller is told why.
+      execution.status = 'FAILED';
+      execution.error = 'The workflow could not be started: Temporal is unreachable';
+      execution.finishedAt = new Date();
+      await em.flush();
+      throw unavailable(error, this.deps.logger);
+    }
+  }
+
+  private async source(
+    em: EntityManager,
+    groupId: string,
+    request: ExecutionRequest,
+  ): Promise<CrewSource> {
+    if (request.crew_id !== undefined) {
+      const row = await em.findOne(CrewEntity, { id: request.crew_id, groupId });
+      if (!row) {
+        throw validationError('request', [
+          { path: 'crew_id', message: `crew '${request.crew_id}' not found in this group` },
+        ]);
+      }
+      return {
+        crew: row.spec as unknown as CrewSpec,
+        crewId: row.id,
+        path: (path) => `crew.${path}`,
+      };
+    }
+    if (request.crew !== undefined) return { crew: request.crew, path: (path) => `crew.${path}` };
+    const kasal = {
+      agents_yaml: request.agents_yaml ?? {},
+      tasks_yaml: request.tasks_yaml ?? {},
+      name: request.name,
+      process: request.process,
+      manager_llm: request.manager_llm,
+      planning: request.planning,
+      planning_llm: request.planning_llm,
+      max_rpm: request.max_rpm,
+    };
+    const converted = crewFromKasalYaml(kasal);
+    const parsed = CrewSpecSchema.safeParse(converted.crew);
+    if (!parsed.success) {
+      const issues: FieldIssue[] = parsed.error.issues.map((issue) => ({
+        path: kasalPath(
+          issue.path
+            .map((part, index) =>
+              typeof part === 'number' ? `[${part}]` : `${index ? '.' : ''}${String(part)}`,
+            )
+            .join(''),
+          kasal,
+        ),
+        message: issue.message,
+      }));
+      throw validationError('crew', issues);
+    }
+    return {
+      crew: parsed.data,
+      ignored: converted.ignored,
+      path: (path) => kasalPath(path, kasal),
+    };
+  }
+
+  private async find(em: EntityManager, groupId: string, id: string): Promise<Execution> {
+    const execution = await em.findOne(ExecutionEntity, { id, groupId }, { populate: ['plan'] });
+    if (!execution) throw notFound('Execution', id);
+    return execution;
+  }
+
+  private async liveProgress(execution: Execution): Promise<ExecutionProgress | undefined> {
+    try {
+      const handle = this.deps.temporal.workflow.getHandle(execution.workflowId);
+      return await this.deps.temporal.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
+        handle.query<ExecutionProgress>('progress'),
+      );
+    } catch (error) {
+      // No worker, or the workflow has just finished: the database record is the answer.
+      this.deps.logger.debug({ err: error, executionId: execution.id }, 'progress query failed');
+      return undefined;
+    }
+  }
+}
+
+async function savedDefinitions(em: EntityManager, groupId: string, crew: CrewSpec) {
+  const taskIds = crew.tasks.filter((entry) => typeof entry === 'string');
+  const agentIds = crew.agents.filter((entry) => typeof entry === 'string');
+  const [agents, tasks] = await Promise.all([
+    agentIds.length ? em.find(AgentEntity, { groupId, id: { $in: agentIds } }) : [],
+    taskIds.length ? em.find(TaskEntity, { groupId, id: { $in: taskIds } }) : [],
+  ]);
+  return {
+    agents: new Map(agents.map((row) => [row.id, row.spec as unknown as AgentSpec])),
+    tasks: new Map(tasks.map((row) => [row.id, row.spec as unknown as TaskSpec])),
+  };
+}
+
+function unavailable(error: unknown, logger: Logger): ApiError {
+  logger.error({ err: error }, 'Temporal call failed');
+  return new ApiError(
+    503,
+    API_ERROR_CODES.unavailable,
+    'The workflow service (Temporal) is unreachable; try again shortly',
+  );
+}
+
+export function serializeExecution(execution: Execution) {
+  return {
+    id: execution.id,
+    group_id: execution.groupId,
+    kind: execution.kind,
+    name: execution.name,
+    crew_id: execution.crewId ?? null,
+    status: execution.status,
+    trigger: execution.trigger,
+    workflow_id: execution.workflowId,
+    error: execution.error ?? null,
+    usage: execution.usage ?? null,
+    created_by: execution.createdBy,
+    created_at: iso(execution.createdAt),
+    started_at: iso(execution.startedAt),
+    finished_at: iso(execution.finishedAt),
+  };
+}
+
+function serializeTaskState(task: TaskState) {
+  return {
+    key: task.key,
+    name: task.name ?? null,
+    agent: task.agent ?? null,
+    status: task.status,
+    output: task.output ?? null,
+    ...(task.output_json !== undefined && { output_json: task.output_json }),
+    error: task.error ?? null,
+    usage: task.usage,
+    llm_calls: task.llm_calls,
+    tool_calls: task.tool_calls,
+    delegations: task.delegations,
+    started_at: task.started_at ?? null,
+    finished_at: task.finished_at ?? null,
+  };
+}
+
+function serializeTaskRow(row: ExecutionTask) {
+  return {
+    key: row.taskKey,
+    name: row.name ?? null,
+    agent: row.agent ?? null,
+    status: row.status,
+    output: row.output ?? null,
+    ...(row.outputJson != null && { output_json: row.outputJson }),
+    error: row.error ?? null,
+    usage: row.usage,
+    llm_calls: row.llmCalls,
+    tool_calls: row.toolCalls,
+    delegations: row.delegations,
+    started_at: iso(row.startedAt),
+    finished_at: iso(row.finishedAt),
+  };
+}
+
+function pendingTask(key: string, name?: string, agent?: string) {
+  return serializeTaskState({
+    key,
+    ...(name !== undefined && { name }),
+    ...(agent !== undefined && { agent }),
+    status: 'PENDING',
+    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    llm_calls: [],
+    tool_calls: 0,
+    delegations: 0,
+  });
+}

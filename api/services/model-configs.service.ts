@@ -1,0 +1,108 @@
+/** A group's model configs; API keys are sealed on the way in and never come back out. */
+import type { EntityManager } from '@mikro-orm/core';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { z } from 'zod';
+import type { SecretBox } from '../../shared/node/crypto/secret-box';
+import { ModelConfigEntity, type ModelConfig } from '../../shared/node/db/entities';
+import { conflict, notFound } from '../http/errors';
+import type { CreateModelConfigSchema, UpdateModelConfigSchema } from '../schemas/model.schema';
+import { iso } from './serialize';
+
+export class ModelConfigsService {
+  constructor(private readonly secrets: SecretBox) {}
+
+  async list(em: EntityManager, groupId: string) {
+    const configs = await em.find(ModelConfigEntity, { groupId }, { orderBy: { name: 'asc' } });
+    return configs.map(serializeModelConfig);
+  }
+
+  async get(em: EntityManager, groupId: string, id: string) {
+    return serializeModelConfig(await this.find(em, groupId, id));
+  }
+
+  async create(
+    em: EntityManager,
+    groupId: string,
+    userId: string,
+    input: z.output<typeof CreateModelConfigSchema>,
+  ) {
+    const config = em.create(ModelConfigEntity, {
+      groupId,
+      name: input.name,
+      provider: input.provider,
+      model: input.model,
+      baseUrl: input.base_url ?? null,
+      apiKeyEncrypted: input.api_key ? this.secrets.seal(input.api_key) : null,
+      createdBy: userId,
+    });
+    await this.save(em, input.name);
+    return serializeModelConfig(config);
+  }
+
+  async update(
+    em: EntityManager,
+    groupId: string,
+    id: string,
+    input: z.output<typeof UpdateModelConfigSchema>,
+  ) {
+    const config = await this.find(em, groupId, id);
+    if (input.name !== undefined) config.name = input.name;
+    if (input.provider !== undefined) config.provider = input.provider;
+    if (input.model !== undefined) config.model = input.model;
+    if (input.base_url !== undefined) config.baseUrl = input.base_url;
+    if (input.api_key !== undefined) {
+      config.apiKeyEncrypted = input.api_key === null ? null : this.secrets.seal(input.api_key);
+    }
+    await this.save(em, config.name);
+    return serializeModelConfig(config);
+  }
+
+  async delete(em: EntityManager, groupId: string, id: string): Promise<void> {
+    em.remove(await this.find(em, groupId, id));
+    await em.flush();
+  }
+
+  /** The group's configs by name, for the compiler. */
+  async byName(
+    em: EntityManager,
+    groupId: string,
+  ): Promise<Map<string, { id: string; model: string }>> {
+    const configs = await em.find(
+      ModelConfigEntity,
+      { groupId },
+      { fields: ['id', 'name', 'model'] },
+    );
+    return new Map(configs.map((config) => [config.name, { id: config.id, model: config.model }]));
+  }
+
+  private async find(em: EntityManager, groupId: string, id: string): Promise<ModelConfig> {
+    const config = await em.findOne(ModelConfigEntity, { id, groupId });
+    if (!config) throw notFound('Model config', id);
+    return config;
+  }
+
+  private async save(em: EntityManager, name: string): Promise<void> {
+    try {
+      await em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        throw conflict(`A model config named '${name}' already exists in this group`);
+      }
+      throw error;
+    }
+  }
+}
+
+export function serializeModelConfig(config: ModelConfig) {
+  return {
+    id: config.id,
+    group_id: config.groupId,
+    name: config.name,
+    provider: config.provider,
+    model: config.model,
+    base_url: config.baseUrl ?? null,
+    has_api_key: Boolean(config.apiKeyEncrypted),
+    created_at: iso(config.createdAt),
+    updated_at: iso(config.updatedAt),
+  };
+}

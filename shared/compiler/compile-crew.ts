@@ -1,0 +1,181 @@
+/**
+ * Compiles a crew definition into a CrewPlan: saved agents and tasks are expanded, inputs are
+ * interpolated, tools are pinned, models are resolved to settings. Pure and deterministic, so
+ * the API can compile before starting and tests can compile without a database.
+ */
+import { checkCrewStructure } from '../definitions/crew-structure';
+import type { FieldIssue } from '../errors';
+import {
+  CREW_PLAN_VERSION,
+  type AgentPlan,
+  type CrewPlan,
+  type ModelSettings,
+  type TaskPlan,
+} from '../plan/crew-plan';
+import type { AgentSpec } from '../schemas/agent.schema';
+import type { CrewSpec } from '../schemas/crew.schema';
+import type { TaskSpec } from '../schemas/task.schema';
+import type { ToolDescriptor } from '../tools/tool-descriptor';
+import { interpolate } from './interpolate';
+
+export interface CompileOptions {
+  /** Inputs of this execution; they override the crew's own `inputs` defaults. */
+  inputs: Record<string, unknown>;
+  /** Every tool agents may use, by name. */
+  tools: ReadonlyMap<string, ToolDescriptor>;
+  /** The group's model configs by name: an agent's `llm` that names one uses it. */
+  modelConfigs: ReadonlyMap<string, { id: string; model: string }>;
+  /** The model for agents that name none. */
+  defaultModel: string;
+  crewId?: string;
+}
+
+export interface SavedDefinitions {
+  agents: ReadonlyMap<string, AgentSpec>;
+  tasks: ReadonlyMap<string, TaskSpec>;
+}
+
+export type CompileResult = { ok: true; plan: CrewPlan } | { ok: false; issues: FieldIssue[] };
+
+interface Entry<Spec> {
+  key: string;
+  path: string;
+  spec: Spec;
+}
+
+const MANAGER_KEY = 'crew_manager';
+
+export function compileCrew(
+  crew: CrewSpec,
+  saved: SavedDefinitions,
+  options: CompileOptions,
+): CompileResult {
+  const issues: FieldIssue[] = [];
+  const agents = expand(crew.agents, 'agents', 'agent', saved.agents, issues);
+  const tasks = expand(crew.tasks, 'tasks', 'task', saved.tasks, issues);
+  issues.push(
+    ...checkCrewStructure(
+      crew.process,
+      agents.map(({ key, path }) => ({ key, path })),
+      tasks.map(({ key, path, spec }) => ({ key, path, agent: spec.agent, context: spec.context })),
+    ),
+  );
+
+  const inputs = { ...crew.inputs, ...options.inputs };
+  const text = (value: string, path: string) => {
+    const result = interpolate(value, inputs);
+    for (const name of result.missing) {
+      issues.push({ path, message: `missing input '${name}' (pass it in "inputs")` });
+    }
+    return result.text;
+  };
+  const tools = (names: readonly string[], path: string) =>
+    names.flatMap((name, index) => {
+      const tool = options.tools.get(name);
+      if (!tool) issues.push({ path: `${path}[${index}]`, message: `unknown tool '${name}'` });
+      return tool ? [tool] : [];
+    });
+  const model = (
+    name: string | undefined,
+    extra: Omit<ModelSettings, 'model'> = {},
+  ): ModelSettings => {
+    const config = name === undefined ? undefined : options.modelConfigs.get(name);
+    return {
+      model: config?.model ?? name ?? options.defaultModel,
+      ...(config && { config_id: config.id }),
+      ...extra,
+    };
+  };
+
+  const agentPlans: AgentPlan[] = agents.map(({ key, path, spec }) => ({
+    key,
+    role: text(spec.role, `${path}.role`),
+    goal: text(spec.goal, `${path}.goal`),
+    backstory: text(spec.backstory, `${path}.backstory`),
+    llm: model(spec.llm, {
+      ...(spec.temperature !== undefined && { temperature: spec.temperature }),
+      ...(spec.max_tokens !== undefined && { max_tokens: spec.max_tokens }),
+    }),
+    tools: tools(spec.tools, `${path}.tools`),
+    max_iter: spec.max_iter,
+    ...(spec.max_rpm !== undefined && { max_rpm: spec.max_rpm }),
+    ...(spec.max_execution_time !== undefined && { max_execution_time: spec.max_execution_time }),
+    allow_delegation: spec.allow_delegation,
+  }));
+
+  const taskPlans: TaskPlan[] = tasks.map(({ key, path, spec }) => ({
+    key,
+    ...(spec.name !== undefined && { name: spec.name }),
+    description: text(spec.description, `${path}.description`),
+    expected_output: text(spec.expected_output, `${path}.expected_output`),
+    ...(spec.agent !== undefined && { agent: spec.agent }),
+    // By default a task receives the previous task's output, as in CrewAI.
+    context: spec.context.length > 0 ? [...spec.context] : defaultContext(tasks, key),
+    async_execution: spec.async_execution,
+    tools: tools(spec.tools, `${path}.tools`),
+    ...(spec.output_json !== undefined && { output_json: spec.output_json }),
+    ...(spec.guardrail !== undefined && { guardrail: spec.guardrail }),
+    guardrail_max_retries: spec.guardrail_max_retries,
+    markdown: spec.markdown,
+  }));
+
+  if (issues.length > 0) return { ok: false, issues };
+  return {
+    ok: true,
+    plan: {
+      version: CREW_PLAN_VERSION,
+      kind: 'crew',
+      name: crew.name,
+      ...(options.crewId !== undefined && { crew_id: options.crewId }),
+      process: crew.process,
+      agents: agentPlans,
+      tasks: taskPlans,
+      ...(crew.process === 'hierarchical' && { manager: managerPlan(model(crew.manager_llm)) }),
+      ...(crew.planning && { planning: { llm: model(crew.planning_llm) } }),
+      ...(crew.max_rpm !== undefined && { max_rpm: crew.max_rpm }),
+      inputs,
+    },
+  };
+}
+
+function expand<Spec>(
+  entries: readonly (string | (Spec & { id: string }))[],
+  field: string,
+  noun: string,
+  saved: ReadonlyMap<string, Spec>,
+  issues: FieldIssue[],
+): Entry<Spec>[] {
+  return entries.flatMap((entry, index) => {
+    const path = `${field}[${index}]`;
+    if (typeof entry !== 'string') return [{ key: entry.id, path, spec: entry }];
+    const spec = saved.get(entry);
+    if (!spec) {
+      issues.push({ path, message: `${noun} '${entry}' not found in this group` });
+      return [];
+    }
+    return [{ key: entry, path, spec }];
+  });
+}
+
+/** As in CrewAI: the output of the latest synchronous task listed before this one. */
+function defaultContext(tasks: readonly Entry<TaskSpec>[], key: string): string[] {
+  const index = tasks.findIndex((task) => task.key === key);
+  const previous = tasks
+    .slice(0, Math.max(index, 0))
+    .findLast((task) => !task.spec.async_execution);
+  return previous ? [previous.key] : [];
+}
+
+function managerPlan(llm: ModelSettings): AgentPlan {
+  return {
+    key: MANAGER_KEY,
+    role: 'Crew Manager',
+    goal: 'Manage the team to complete each task to the highest standard, by delegating work to the right coworker and checking what comes back.',
+    backstory:
+      'You are a seasoned manager who knows the strengths of every coworker. You plan the work, delegate each part with all the context it needs, ask questions when something is unclear, and combine the results into a final answer.',
+    llm,
+    tools: [],
+    max_iter: 25,
+    allow_delegation: true,
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Executions and their tasks. Rows are written by activities as the workflow runs, so they are
+ * right even when the API was down; live detail comes from the workflow's progress query.
+ */
+import { randomUUID } from 'node:crypto';
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { EXECUTION_STATUSES } from '../../../plan/execution-state';
+import type { TokenUsage } from '../../../llm/chat';
+import type { LlmCallRecord } from '../../../plan/execution-state';
+import { timestamps } from './timestamps';
+
+export const ExecutionEntity = defineEntity({
+  name: 'Execution',
+  tableName: 'executions',
+  indexes: [{ properties: ['groupId', 'createdAt'] }],
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    groupId: p.uuid().index(),
+    kind: p.enum(['crew'] as const),
+    /** The saved crew it ran, if it was one (inline crews have none). */
+    crewId: p.uuid().nullable().index(),
+    name: p.string().length(200),
+    status: p.enum(EXECUTION_STATUSES).index(),
+    trigger: p.enum(['api', 'schedule'] as const).default('api'),
+    inputs: p.json<Record<string, unknown>>(),
+    /** The compiled plan the workflow runs, pinned at start. */
+    plan: p.json<Record<string, unknown>>().lazy(),
+    workflowId: p.string().length(200).unique(),
+    output: p.text().nullable(),
+    outputJson: p.json<unknown>().nullable(),
+    error: p.text().nullable(),
+    usage: p.json<TokenUsage>().nullable(),
+    createdBy: p.uuid(),
+    startedAt: p.datetime().nullable(),
+    finishedAt: p.datetime().nullable(),
+    ...timestamps(),
+  },
+});
+
+export const ExecutionTaskEntity = defineEntity({
+  name: 'ExecutionTask',
+  tableName: 'execution_tasks',
+  uniques: [{ properties: ['executionId', 'taskKey'] }],
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    executionId: p.uuid().index(),
+    taskKey: p.string().length(200),
+    position: p.integer(),
+    name: p.string().length(200).nullable(),
+    agent: p.string().length(200).nullable(),
+    status: p.enum(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'STOPPED'] as const),
+    output: p.text().nullable(),
+    outputJson: p.json<unknown>().nullable(),
+    error: p.text().nullable(),
+    usage: p.json<TokenUsage>(),
+    llmCalls: p.json<LlmCallRecord[]>(),
+    toolCalls: p.integer().default(0),
+    delegations: p.integer().default(0),
+    startedAt: p.datetime().nullable(),
+    finishedAt: p.datetime().nullable(),
+    ...timestamps(),
+  },
+});
+
+export type Execution = InferEntity<typeof ExecutionEntity>;
+export type ExecutionTask = InferEntity<typeof ExecutionTaskEntity>;

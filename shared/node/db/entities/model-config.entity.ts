@@ -1,0 +1,38 @@
+/** A group's LLM endpoint: any OpenAI-compatible server. Its API key is encrypted at rest. */
+import { randomUUID } from 'node:crypto';
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { timestamps } from './timestamps';
+
+export const MODEL_PROVIDERS = [
+  'openai',
+  'azure',
+  'databricks',
+  'ollama',
+  'vllm',
+  'openai_compatible',
+] as const;
+
+export const ModelConfigEntity = defineEntity({
+  name: 'ModelConfig',
+  tableName: 'model_configs',
+  uniques: [{ properties: ['groupId', 'name'] }],
+  properties: {
+    id: p
+      .uuid()
+      .primary()
+      .onCreate(() => randomUUID()),
+    groupId: p.uuid().index(),
+    /** What agents write in `llm`. */
+    name: p.string().length(200),
+    provider: p.enum(MODEL_PROVIDERS),
+    /** The model name the endpoint expects. */
+    model: p.string().length(200),
+    baseUrl: p.string().length(2000).nullable(),
+    /** AES-256-GCM ciphertext of the API key (see shared/node/crypto/secret-box.ts). */
+    apiKeyEncrypted: p.text().nullable().hidden(),
+    createdBy: p.uuid(),
+    ...timestamps(),
+  },
+});
+
+export type ModelConfig = InferEntity<typeof ModelConfigEntity>;

@@ -1,0 +1,66 @@
+/**
+ * The compiled, versioned form of a crew that the crew workflow interprets. Plain JSON: it is
+ * the workflow's input, pinned at start, so editing a crew never changes a running execution.
+ * It never holds secrets: model configs are referenced by id and resolved by activities.
+ */
+import type { Guardrail } from '../schemas/task.schema';
+import type { CrewProcess } from '../schemas/crew.schema';
+import type { ToolDescriptor } from '../tools/tool-descriptor';
+
+export const CREW_PLAN_VERSION = 1;
+
+export interface ModelSettings {
+  /** The model name the provider expects (e.g. `gpt-4o-mini`). */
+  model: string;
+  /** A model config of the group (base URL, encrypted key); absent: the platform default. */
+  config_id?: string;
+  temperature?: number;
+  max_tokens?: number;
+}
+
+export interface AgentPlan {
+  key: string;
+  role: string;
+  goal: string;
+  backstory: string;
+  llm: ModelSettings;
+  tools: ToolDescriptor[];
+  max_iter: number;
+  max_rpm?: number;
+  max_execution_time?: number;
+  allow_delegation: boolean;
+}
+
+export interface TaskPlan {
+  key: string;
+  name?: string;
+  description: string;
+  expected_output: string;
+  /** Agent key; absent only in hierarchical crews, where the manager assigns the work. */
+  agent?: string;
+  /** Keys of tasks whose output this task receives. */
+  context: string[];
+  async_execution: boolean;
+  /** Tools for this task; when empty the agent's own tools are used. */
+  tools: ToolDescriptor[];
+  output_json?: Record<string, unknown>;
+  guardrail?: Guardrail;
+  guardrail_max_retries: number;
+  markdown: boolean;
+}
+
+export interface CrewPlan {
+  version: typeof CREW_PLAN_VERSION;
+  kind: 'crew';
+  name: string;
+  crew_id?: string;
+  process: CrewProcess;
+  agents: AgentPlan[];
+  tasks: TaskPlan[];
+  /** The manager of a hierarchical crew. */
+  manager?: AgentPlan;
+  /** Set when the crew plans its tasks before running them (CrewAI `planning`). */
+  planning?: { llm: ModelSettings };
+  max_rpm?: number;
+  inputs: Record<string, unknown>;
+}

@@ -1,0 +1,136 @@
+/**
+ * The state of one crew execution inside its workflow, and the steps every agent takes through
+ * it: LLM calls and tool calls (one activity each), with rate limits, usage and progress kept.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { KasalActivities } from '../shared/contracts/activities';
+import {
+  addUsage,
+  NO_USAGE,
+  type ChatMessage,
+  type LlmResponse,
+  type ToolCall,
+  type ToolResult,
+} from '../shared/llm/chat';
+import type { AgentPlan, CrewPlan } from '../shared/plan/crew-plan';
+import type { ExecutionProgress, TaskState } from '../shared/plan/execution-state';
+import type { ToolDescriptor } from '../shared/tools/tool-descriptor';
+import { LLM_ACTIVITY, PERSISTENCE_ACTIVITY, TOOL_ACTIVITY } from './activity-options';
+import { RateLimiter } from './rate-limiter';
+
+const llm = proxyActivities<Pick<KasalActivities, 'callLlm'>>(LLM_ACTIVITY);
+const tools = proxyActivities<Pick<KasalActivities, 'runTool'>>(TOOL_ACTIVITY);
+export const persistence =
+  proxyActivities<
+    Pick<KasalActivities, 'markExecutionRunning' | 'recordTaskState' | 'finishExecution'>
+  >(PERSISTENCE_ACTIVITY);
+
+export interface CrewWorkflowInput {
+  executionId: string;
+  groupId: string;
+  plan: CrewPlan;
+}
+
+/** Thrown inside the workflow when a graceful stop was requested; ends the run as STOPPED. */
+export class ExecutionStopped extends Error {
+  constructor() {
+    super('The execution was stopped');
+    this.name = 'ExecutionStopped';
+  }
+}
+
+export class CrewRun {
+  readonly progress: ExecutionProgress;
+  private readonly limiter = new RateLimiter();
+
+  constructor(readonly input: CrewWorkflowInput) {
+    this.progress = {
+      status: 'RUNNING',
+      stop_requested: false,
+      usage: NO_USAGE,
+      tasks: input.plan.tasks.map((task) => ({
+        key: task.key,
+        ...(task.name !== undefined && { name: task.name }),
+        ...(task.agent !== undefined && { agent: task.agent }),
+        status: 'PENDING',
+        usage: NO_USAGE,
+        llm_calls: [],
+        tool_calls: 0,
+        delegations: 0,
+      })),
+    };
+  }
+
+  get plan(): CrewPlan {
+    return this.input.plan;
+  }
+
+  task(key: string): TaskState {
+    const state = this.progress.tasks.find((task) => task.key === key);
+    if (!state) throw new Error(`unknown task '${key}'`);
+    return state;
+  }
+
+  requestStop(): void {
+    this.progress.stop_requested = true;
+  }
+
+  throwIfStopRequested(): void {
+    if (this.progress.stop_requested) throw new ExecutionStopped();
+  }
+
+  async saveTask(key: string): Promise<void> {
+    await persistence.recordTaskState({
+      executionId: this.input.executionId,
+      task: this.task(key),
+    });
+  }
+
+  /** One LLM step of `agent` working on task `taskKey`. */
+  async callLlm(
+    taskKey: string,
+    agent: AgentPlan,
+    messages: ChatMessage[],
+    offered: ToolDescriptor[],
+    options: { json?: boolean; step?: string } = {},
+  ): Promise<LlmResponse> {
+    this.throwIfStopRequested();
+    await this.limiter.acquire([
+      [`agent:${agent.key}`, agent.max_rpm],
+      ['crew', this.plan.max_rpm],
+    ]);
+    const step = options.step ?? `${taskKey}: ${agent.role}`;
+    this.progress.current_step = `LLM call (${step})`;
+    const response = await llm.callLlm({
+      executionId: this.input.executionId,
+      groupId: this.input.groupId,
+      model: agent.llm,
+      messages,
+      tools: offered,
+      ...(options.json && { json: true }),
+    });
+    const state = this.task(taskKey);
+    state.usage = addUsage(state.usage, response.usage);
+    state.llm_calls.push({
+      step,
+      model: response.model,
+      usage: response.usage,
+      latency_ms: response.latency_ms,
+    });
+    this.progress.usage = addUsage(this.progress.usage, response.usage);
+    return response;
+  }
+
+  /** One tool call; a failure comes back as an observation for the agent. */
+  async callTool(taskKey: string, call: ToolCall): Promise<ToolResult> {
+    this.throwIfStopRequested();
+    this.progress.current_step = `tool ${call.name} (${taskKey})`;
+    this.task(taskKey).tool_calls += 1;
+    return tools.runTool({
+      executionId: this.input.executionId,
+      groupId: this.input.groupId,
+      name: call.name,
+      arguments: call.arguments,
+    });
+  }
+}

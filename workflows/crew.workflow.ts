@@ -1,0 +1,196 @@
+/**
+ * The generic crew interpreter: runs a compiled CrewPlan. Sequential crews run their tasks in
+ * order (asynchronous ones alongside, until a task needs them); hierarchical crews give every
+ * task to a manager who delegates. Every LLM and tool call is an activity.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AgentPlan, TaskPlan } from '../shared/plan/crew-plan';
+import type { CrewResult } from '../shared/plan/execution-state';
+import { runAgent, TASK_FAILED, type AgentAnswer } from './agent-loop';
+import { CrewRun, ExecutionStopped, persistence, type CrewWorkflowInput } from './crew-run';
+import { progressQuery, stopSignal } from './definitions';
+import { planTasks } from './planning';
+
+export type { CrewWorkflowInput };
+
+export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult> {
+  const run = new CrewRun(input);
+  setHandler(progressQuery, () => run.progress);
+  setHandler(stopSignal, () => run.requestStop());
+  const { executionId } = input;
+
+  try {
+    await persistence.markExecutionRunning({ executionId });
+    const tasks = input.plan.planning ? await planTasks(run) : input.plan.tasks;
+    const outputs = await runTasks(run, tasks);
+    const last = tasks[tasks.length - 1];
+    const final = last ? outputs.get(last.key) : undefined;
+    return await finish(run, 'COMPLETED', outputs, final);
+  } catch (error) {
+    if (error instanceof ExecutionStopped) {
+      const outputs = completedOutputs(run);
+      const lastDone = [...run.progress.tasks]
+        .reverse()
+        .find((task) => task.status === 'COMPLETED');
+      return await finish(run, 'STOPPED', outputs, lastDone && outputs.get(lastDone.key));
+    }
+    if (isCancellation(error)) {
+      run.progress.status = 'CANCELLED';
+      await CancellationScope.nonCancellable(() =>
+        persistence.finishExecution({
+          executionId,
+          status: 'CANCELLED',
+          usage: run.progress.usage,
+          error: 'Cancelled (force stop)',
+        }),
+      );
+      throw error;
+    }
+    run.progress.status = 'FAILED';
+    const message = failureMessage(error);
+    await persistence.finishExecution({
+      executionId,
+      status: 'FAILED',
+      error: message,
+      usage: run.progress.usage,
+    });
+    throw ApplicationFailure.create({
+      type: TASK_FAILED,
+      message,
+      nonRetryable: true,
+      cause: error as Error,
+    });
+  }
+}
+
+/** Runs the tasks; returns each task's answer by key. */
+async function runTasks(
+  run: CrewRun,
+  tasks: readonly TaskPlan[],
+): Promise<Map<string, AgentAnswer>> {
+  const outputs = new Map<string, AgentAnswer>();
+  const running = new Map<string, Promise<AgentAnswer>>();
+  try {
+    for (const task of tasks) {
+      run.throwIfStopRequested();
+      const context = await Promise.all(
+        task.context.map(async (key) => ({
+          key,
+          answer: outputs.get(key) ?? (await running.get(key)),
+        })),
+      );
+      const started = runTask(run, task, contextText(run, context)).then((answer) => {
+        outputs.set(task.key, answer);
+        running.delete(task.key);
+        return answer;
+      });
+      if (task.async_execution) {
+        running.set(task.key, started);
+        started.catch(() => undefined); // observed below, when a task needs it or at the end
+      } else {
+        await started;
+      }
+    }
+  } finally {
+    // Never leave asynchronous tasks behind: wait for them whether the loop ended well or not.
+    await Promise.allSettled(running.values());
+  }
+  return outputs;
+}
+
+async function runTask(run: CrewRun, task: TaskPlan, context: string): Promise<AgentAnswer> {
+  const state = run.task(task.key);
+  state.status = 'RUNNING';
+  state.started_at = new Date(Date.now()).toISOString();
+  await run.saveTask(task.key);
+  try {
+    const answer = await runAgent(run, jobFor(run, task, context));
+    state.status = 'COMPLETED';
+    state.output = answer.output;
+    if (answer.json !== undefined) state.output_json = answer.json;
+    return answer;
+  } catch (error) {
+    const stopped = error instanceof ExecutionStopped || isCancellation(error);
+    state.status = stopped ? 'STOPPED' : 'FAILED';
+    if (state.status === 'FAILED') state.error = failureMessage(error);
+    throw error;
+  } finally {
+    state.finished_at = new Date(Date.now()).toISOString();
+    await CancellationScope.nonCancellable(() => run.saveTask(task.key));
+  }
+}
+
+function jobFor(run: CrewRun, task: TaskPlan, context: string) {
+  const { plan } = run;
+  if (plan.process === 'hierarchical' && plan.manager) {
+    return { taskKey: task.key, agent: plan.manager, task, context, coworkers: plan.agents };
+  }
+  const agent = plan.agents.find((candidate) => candidate.key === task.agent) as AgentPlan;
+  const coworkers = agent.allow_delegation
+    ? plan.agents.filter((other) => other.key !== agent.key)
+    : [];
+  return { taskKey: task.key, agent, task, context, coworkers };
+}
+
+function contextText(
+  run: CrewRun,
+  context: { key: string; answer: AgentAnswer | undefined }[],
+): string {
+  return context
+    .filter((item) => item.answer !== undefined)
+    .map((item) => {
+      const task = run.plan.tasks.find((candidate) => candidate.key === item.key);
+      const title = task?.name ?? item.key;
+      return `Output of "${title}":\n${item.answer?.output ?? ''}`;
+    })
+    .join('\n\n');
+}
+
+function completedOutputs(run: CrewRun): Map<string, AgentAnswer> {
+  return new Map(
+    run.progress.tasks
+      .filter((task) => task.status === 'COMPLETED' && task.output !== undefined)
+      .map((task) => [task.key, { output: task.output as string, json: task.output_json }]),
+  );
+}
+
+async function finish(
+  run: CrewRun,
+  status: 'COMPLETED' | 'STOPPED',
+  outputs: Map<string, AgentAnswer>,
+  final: AgentAnswer | undefined,
+): Promise<CrewResult> {
+  run.progress.status = status;
+  delete run.progress.current_step;
+  await persistence.finishExecution({
+    executionId: run.input.executionId,
+    status,
+    ...(final && { output: final.output }),
+    ...(final?.json !== undefined && { output_json: final.json }),
+    usage: run.progress.usage,
+  });
+  return {
+    status,
+    ...(final && { output: final.output }),
+    ...(final?.json !== undefined && { output_json: final.json }),
+    tasks: Object.fromEntries([...outputs].map(([key, answer]) => [key, answer.output])),
+    usage: run.progress.usage,
+  };
+}
+
+function failureMessage(error: unknown): string {
+  // An activity failure wraps the real cause (e.g. the LLM error); show the innermost message.
+  let current = error as { message?: string; cause?: unknown } | undefined;
+  let message = current?.message ?? String(error);
+  while (current?.cause) {
+    current = current.cause;
+    if (current.message) message = current.message;
+  }
+  return `${message}${workflowInfo().attempt > 1 ? ` (attempt ${workflowInfo().attempt})` : ''}`;
+}
