@@ -35,16 +35,19 @@ export function createLlmActivities(deps: { resolveModel: ModelResolver; timeout
       const started = performance.now();
       const heartbeat = setInterval(() => Context.current().heartbeat(), HEARTBEAT_INTERVAL_MS);
       try {
-        const completion = await client.chat.completions.create({
-          model: target.model,
-          messages: request.messages.map(toOpenAiMessage),
-          ...(request.tools.length > 0 && { tools: request.tools.map(toOpenAiTool) }),
-          ...(request.model.temperature !== undefined && {
-            temperature: request.model.temperature,
-          }),
-          ...(request.model.max_tokens !== undefined && { max_tokens: request.model.max_tokens }),
-          ...(request.json && { response_format: { type: 'json_object' as const } }),
-        });
+        const completion = await client.chat.completions.create(
+          {
+            model: target.model,
+            messages: request.messages.map(toOpenAiMessage),
+            ...(request.tools.length > 0 && { tools: request.tools.map(toOpenAiTool) }),
+            ...(request.model.temperature !== undefined && {
+              temperature: request.model.temperature,
+            }),
+            ...(request.model.max_tokens !== undefined && { max_tokens: request.model.max_tokens }),
+            ...(request.json && { response_format: { type: 'json_object' as const } }),
+          },
+          { signal: Context.current().cancellationSignal },
+        );
         const choice = completion.choices[0];
         const toolCalls: ToolCall[] = (choice?.message.tool_calls ?? []).flatMap((call) =>
           call.type === 'function'

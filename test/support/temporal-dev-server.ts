@@ -40,8 +40,11 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-export async function startTemporalDevServer(extraArgs: string[] = []): Promise<DevServer> {
-  const port = await freePort();
+export async function startTemporalDevServer(
+  extraArgs: string[] = [],
+  port?: number,
+): Promise<DevServer> {
+  port ??= await freePort();
   const address = `127.0.0.1:${port}`;
   const child = spawn(
     temporalBinary(),
