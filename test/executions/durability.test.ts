@@ -94,7 +94,7 @@ describe('durability', () => {
       return child;
     };
 
-    let api = start('api/server');
+    const api = start('api/server');
     const worker = start('worker/main');
     await waitFor('the API', () => healthy(http.baseUrl));
     const login = await http.post('/api/v1/auth/login', {
@@ -123,7 +123,7 @@ describe('durability', () => {
     worker.child.kill('SIGKILL');
     api.child.kill('SIGKILL');
     await Promise.all([worker.exited, api.exited]);
-    api = start('api/server');
+    start('api/server'); // the children list kills it at the end
     await waitFor('the restarted API', () => healthy(http.baseUrl));
     const meanwhile = await http.get(`/api/v1/executions/${id}`, { token });
     expect(meanwhile.body.status).toBe('RUNNING');
