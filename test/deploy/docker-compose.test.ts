@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLES, loadConfig } from '../../shared/node/config';
+import { CONFIG_VARIABLES, loadConfig, resolveEncryptionKey } from '../../shared/node/config';
 
 const root = path.resolve(__dirname, '../..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true });
@@ -57,11 +57,12 @@ describe('docker-compose.yml', () => {
       for (const variable of Object.keys(environment)) {
         expect(CONFIG_VARIABLES).toContain(variable);
       }
-      const provided = { JWT_SECRET: 'x'.repeat(40) };
+      const provided = { JWT_SECRET: 'x'.repeat(40), KASAL_ENCRYPTION_KEY: 'ab'.repeat(32) };
       const env = Object.fromEntries(
         Object.entries(environment).map(([key, value]) => [key, interpolate(value, provided)]),
       );
       const config = loadConfig(env);
+      expect(resolveEncryptionKey(config)).toHaveLength(32);
       expect(config.env).toBe('production');
       expect(config.database.type).toBe('postgres');
       expect(config.temporal.address).toBe('temporal:7233');

@@ -1,7 +1,12 @@
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, resolveJwtSecret } from '../../shared/node/config';
+import {
+  ConfigError,
+  loadConfig,
+  resolveEncryptionKey,
+  resolveJwtSecret,
+} from '../../shared/node/config';
 
 const home = () => mkdtempSync(path.join(tmpdir(), 'kasal-config-'));
 
@@ -67,5 +72,21 @@ describe('loadConfig', () => {
     expect(first.length).toBeGreaterThanOrEqual(32);
     expect(resolveJwtSecret(local)).toBe(first);
     expect(statSync(path.join(local.home, 'jwt-secret')).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('resolveEncryptionKey', () => {
+  it('reads 64 hex characters or base64, and keeps a generated key locally', () => {
+    expect(resolveEncryptionKey(loadConfig({ KASAL_ENCRYPTION_KEY: 'ab'.repeat(32) }))).toEqual(
+      Buffer.alloc(32, 0xab),
+    );
+    expect(() => loadConfig({ KASAL_ENCRYPTION_KEY: 'too-short' })).toThrow(/KASAL_ENCRYPTION_KEY/);
+    const local = loadConfig({ KASAL_HOME: home() });
+    const key = resolveEncryptionKey(local);
+    expect(key).toHaveLength(32);
+    expect(resolveEncryptionKey(local)).toEqual(key);
+    expect(() =>
+      resolveEncryptionKey(loadConfig({ NODE_ENV: 'production', KASAL_HOME: home() })),
+    ).toThrow(/KASAL_ENCRYPTION_KEY: required/);
   });
 });

@@ -1,0 +1,209 @@
+/**
+ * Records the Temporal histories that the replay test (test/workflows/replay.test.ts) replays:
+ * a sequential, a parallel and a hierarchical crew run end to end through the real API, a real
+ * worker and the scripted LLM, then each history is written as Temporal's standard JSON.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { format, resolveConfig } from 'prettier';
+import { startApi, temporalAddress, type ApiHarness } from './api-harness';
+import { waitFor } from './processes';
+import { startScriptedLlmServer, type ScriptedLlmServer } from './scripted-llm-server';
+import { startWorker, uniqueTaskQueue, type WorkerHarness } from './worker-harness';
+
+/** Where the recorded histories live, next to the replay test. */
+export const HISTORIES_DIR = path.resolve(__dirname, '../workflows/histories');
+
+const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED'];
+
+interface Recording {
+  /** The file name, without `.json`. */
+  name: string;
+  /** Scripts the LLM for this crew. */
+  script(llm: ScriptedLlmServer): void;
+  /** The POST /api/v1/executions body. */
+  body: Record<string, unknown>;
+}
+
+const RECORDINGS: Recording[] = [
+  {
+    name: 'sequential-crew',
+    script: (llm) =>
+      llm.enqueue(
+        { toolCalls: [{ name: 'read_file', arguments: { path: 'notes.txt' } }] },
+        { content: 'Fact: Temporal was founded in 2019.' },
+        { content: 'Report: founded 2019.' },
+      ),
+    body: {
+      crew: {
+        name: 'Research',
+        agents: [
+          {
+            id: 'researcher',
+            role: 'Researcher',
+            goal: 'Find facts about {topic}',
+            tools: ['read_file'],
+          },
+          { id: 'writer', role: 'Writer', goal: 'Write' },
+        ],
+        tasks: [
+          {
+            id: 'research',
+            description: 'Research {topic}',
+            expected_output: 'Facts',
+            agent: 'researcher',
+          },
+          {
+            id: 'write',
+            description: 'Write about {topic}',
+            expected_output: 'A report',
+            agent: 'writer',
+          },
+        ],
+      },
+      inputs: { topic: 'Temporal' },
+    },
+  },
+  {
+    name: 'parallel-crew',
+    // A and B run at the same time, so replies go by prompt rather than by arrival order.
+    script: (llm) =>
+      llm.respondWith((request) => {
+        const prompt = String(
+          [...request.body.messages].reverse().find((message) => message.role === 'user')
+            ?.content ?? '',
+        );
+        if (prompt.includes('Task A')) return { content: 'A done' };
+        if (prompt.includes('Task B')) return { content: 'B done' };
+        return { content: 'C combined A and B' };
+      }),
+    body: {
+      crew: {
+        name: 'Parallel',
+        agents: [{ id: 'a', role: 'Worker', goal: 'Work' }],
+        tasks: [
+          {
+            id: 'a',
+            description: 'Task A',
+            expected_output: 'x',
+            agent: 'a',
+            async_execution: true,
+          },
+          {
+            id: 'b',
+            description: 'Task B',
+            expected_output: 'x',
+            agent: 'a',
+            async_execution: true,
+          },
+          { id: 'c', description: 'Task C', expected_output: 'x', agent: 'a', context: ['a', 'b'] },
+        ],
+      },
+    },
+  },
+  {
+    name: 'hierarchical-crew',
+    script: (llm) =>
+      llm.enqueue(
+        {
+          toolCalls: [
+            {
+              name: 'delegate_work_to_coworker',
+              arguments: {
+                task: 'List three facts',
+                context: 'About Temporal',
+                coworker: 'Researcher',
+              },
+            },
+          ],
+        },
+        { content: 'Three facts: a, b, c.' },
+        { content: 'Final: a, b, c.' },
+      ),
+    body: {
+      crew: {
+        name: 'Managed',
+        process: 'hierarchical',
+        manager_llm: 'gpt-4o',
+        agents: [
+          { id: 'researcher', role: 'Researcher', goal: 'Research' },
+          { id: 'writer', role: 'Writer', goal: 'Write' },
+        ],
+        tasks: [{ id: 'facts', description: 'Produce facts', expected_output: 'Facts' }],
+      },
+    },
+  },
+];
+
+/**
+ * Runs the three crews and writes `<outDir>/<name>.json` for each; returns the files written.
+ * Needs the Temporal dev server and the test database that jest's globalSetup provides.
+ */
+export async function recordCrewHistories(outDir: string = HISTORIES_DIR): Promise<string[]> {
+  const files = mkdtempSync(path.join(tmpdir(), 'kasal-files-'));
+  writeFileSync(path.join(files, 'notes.txt'), 'Temporal was founded in 2019.');
+  let llm: ScriptedLlmServer | undefined;
+  let api: ApiHarness | undefined;
+  let worker: WorkerHarness | undefined;
+  let connection: Connection | undefined;
+  try {
+    llm = await startScriptedLlmServer();
+    api = await startApi('postgres', {
+      TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
+      OPENAI_BASE_URL: `${llm.url}/v1`,
+      OPENAI_API_KEY: 'sk-platform-default',
+      KASAL_TOOLS_FILE_ROOT: files,
+    });
+    worker = await startWorker(api);
+    connection = await Connection.connect({ address: temporalAddress() });
+    const client = new Client({ connection, namespace: api.config.temporal.namespace });
+
+    mkdirSync(outDir, { recursive: true });
+    const written: string[] = [];
+    for (const recording of RECORDINGS) {
+      recording.script(llm);
+      const workflowId = await runCrew(api, recording);
+      const handle = client.workflow.getHandle(workflowId);
+      await handle.result(); // the workflow has closed: its history is complete
+      const history = await handle.fetchHistory();
+      const file = path.join(outDir, `${recording.name}.json`);
+      // Formatted as `npm run format:check` expects; historyFromJSON reads it back as is.
+      const options = await resolveConfig(file);
+      writeFileSync(file, await format(historyToJSON(history), { ...options, filepath: file }));
+      written.push(file);
+    }
+    return written;
+  } finally {
+    await connection?.close();
+    await worker?.stop();
+    await api?.close();
+    await llm?.close();
+    rmSync(files, { recursive: true, force: true });
+  }
+}
+
+/** Starts the crew through the API, waits until it completed, and returns its workflow id. */
+async function runCrew(api: ApiHarness, recording: Recording): Promise<string> {
+  const started = await api.http.post('/api/v1/executions', {
+    token: api.adminToken,
+    body: recording.body,
+  });
+  if (started.status !== 202) {
+    throw new Error(`${recording.name}: start failed: ${JSON.stringify(started.body)}`);
+  }
+  const { execution_id: id, workflow_id: workflowId } = started.body as {
+    execution_id: string;
+    workflow_id: string;
+  };
+  const execution = await waitFor(`execution ${id}`, async () => {
+    const response = await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken });
+    return FINAL.includes(response.body.status) ? response.body : undefined;
+  });
+  if (execution.status !== 'COMPLETED') {
+    throw new Error(`${recording.name}: ended ${execution.status}: ${execution.error ?? ''}`);
+  }
+  return workflowId;
+}
