@@ -182,6 +182,60 @@ describe('execution control', () => {
     expect(JSON.stringify(listed.body)).not.toContain(secretKey);
   });
 
+  it('pins the plan at start: editing the crew does not change a running execution', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    llm.respondWith(async (request) => {
+      if (llm.requests.length === 1) await held;
+      return { content: `answered ${String(request.body.messages[1]?.content).slice(0, 40)}` };
+    });
+    const crew = await api.http.post('/api/v1/crews', {
+      token: api.adminToken,
+      body: twoTaskCrew({ name: 'Pinned crew' }),
+    });
+    const { execution_id: id } = await start({ crew_id: crew.body.id });
+    await waitFor('the first LLM call', () => llm.requests.length === 1 || undefined);
+    const edited = await api.http.patch(`/api/v1/crews/${crew.body.id}`, {
+      token: api.adminToken,
+      body: {
+        tasks: [
+          { id: 'first', description: 'Edited first', expected_output: 'x', agent: 'a' },
+          { id: 'second', description: 'Edited second', expected_output: 'x', agent: 'a' },
+        ],
+      },
+    });
+    expect(edited.status).toBe(200);
+    release();
+    expect((await finished(id)).status).toBe('COMPLETED');
+    expect(String(llm.requests[1]!.body.messages[1]!.content)).toContain('Second task');
+    expect(JSON.stringify(llm.requests.map((request) => request.body.messages))).not.toContain(
+      'Edited',
+    );
+  });
+
+  it('forces the final answer once max_execution_time has passed', async () => {
+    llm.respondWith(async () => {
+      if (llm.requests.length === 1) {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        return { toolCalls: [{ name: 'read_file', arguments: { path: 'x' } }] };
+      }
+      return { content: 'out of time answer' };
+    });
+    const { execution_id: id } = await start({
+      crew: {
+        name: 'Timed',
+        agents: [
+          { id: 'a', role: 'Worker', goal: 'Work', tools: ['read_file'], max_execution_time: 1 },
+        ],
+        tasks: [{ id: 't', description: 'Work', expected_output: 'x', agent: 'a' }],
+      },
+    });
+    expect((await finished(id)).result.output).toBe('out of time answer');
+    // The tool step still ran (it was asked for), then the agent had to answer without tools.
+    expect(llm.requests).toHaveLength(2);
+    expect(llm.requests[1]!.body.tools).toBeUndefined();
+  });
+
   it('lists executions with filters and pagination, per group', async () => {
     llm.respondWith(() => ({ content: 'listed' }));
     const crew = await api.http.post('/api/v1/crews', {
