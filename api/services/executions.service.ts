@@ -109,7 +109,7 @@ export class ExecutionsService {
       ? undefined
       : await this.liveProgress(execution);
     const plan = execution.plan as unknown as CrewPlan;
-    const byKey = new Map(rows.map((row) => [row.taskKey, serializeTaskRow(row)]));
+    const byKey = new Map(rows.map((row) => [row.taskKey, serializeTaskState(taskStateOf(row))]));
     const tasks = progress
       ? progress.tasks.map(serializeTaskState)
       : plan.tasks.map(
@@ -344,21 +344,22 @@ function serializeTaskState(task: TaskState) {
   };
 }
 
-function serializeTaskRow(row: ExecutionTask) {
+/** A stored task row in the shape the workflow reports, so both serialise alike. */
+function taskStateOf(row: ExecutionTask): TaskState {
   return {
     key: row.taskKey,
-    name: row.name ?? null,
-    agent: row.agent ?? null,
+    ...(row.name != null && { name: row.name }),
+    ...(row.agent != null && { agent: row.agent }),
     status: row.status,
-    output: row.output ?? null,
+    ...(row.output != null && { output: row.output }),
     ...(row.outputJson != null && { output_json: row.outputJson }),
-    error: row.error ?? null,
+    ...(row.error != null && { error: row.error }),
     usage: row.usage,
     llm_calls: row.llmCalls,
     tool_calls: row.toolCalls,
     delegations: row.delegations,
-    started_at: iso(row.startedAt),
-    finished_at: iso(row.finishedAt),
+    ...(row.startedAt != null && { started_at: iso(row.startedAt) }),
+    ...(row.finishedAt != null && { finished_at: iso(row.finishedAt) }),
   };
 }
 

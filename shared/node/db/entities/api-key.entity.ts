@@ -1,16 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { timestamps } from './timestamps';
+import { timestamps, uuidPrimaryKey } from './common-columns';
 
 /** A machine client's key. Only its SHA-256 is stored; the key itself is shown once. */
 export const ApiKeyEntity = defineEntity({
   name: 'ApiKey',
   tableName: 'api_keys',
   properties: {
-    id: p
-      .uuid()
-      .primary()
-      .onCreate(() => randomUUID()),
+    id: uuidPrimaryKey(),
     userId: p.uuid().index(),
     name: p.string().length(200),
     /** The first characters of the key, so people can tell their keys apart. */

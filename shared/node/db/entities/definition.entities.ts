@@ -2,18 +2,14 @@
  * Saved definitions (agents, tasks, crews). The validated spec is stored as JSON, so a field
  * added to a schema needs no migration; name and group are columns for listing and tenancy.
  */
-import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { timestamps } from './timestamps';
+import { timestamps, uuidPrimaryKey } from './common-columns';
 
 /** A spec as stored; each kind's schema gives it its type when it is read. */
 export type StoredSpec = Record<string, unknown>;
 
 const definitionProperties = () => ({
-  id: p
-    .uuid()
-    .primary()
-    .onCreate(() => randomUUID()),
+  id: uuidPrimaryKey(),
   groupId: p.uuid().index(),
   name: p.string().length(200).nullable(),
   spec: p.json<StoredSpec>(),

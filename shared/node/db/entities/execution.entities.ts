@@ -2,22 +2,18 @@
  * Executions and their tasks. Rows are written by activities as the workflow runs, so they are
  * right even when the API was down; live detail comes from the workflow's progress query.
  */
-import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { EXECUTION_STATUSES } from '../../../plan/execution-state';
 import type { TokenUsage } from '../../../llm/chat';
 import type { LlmCallRecord } from '../../../plan/execution-state';
-import { timestamps } from './timestamps';
+import { timestamps, uuidPrimaryKey } from './common-columns';
 
 export const ExecutionEntity = defineEntity({
   name: 'Execution',
   tableName: 'executions',
   indexes: [{ properties: ['groupId', 'createdAt'] }],
   properties: {
-    id: p
-      .uuid()
-      .primary()
-      .onCreate(() => randomUUID()),
+    id: uuidPrimaryKey(),
     groupId: p.uuid().index(),
     kind: p.enum(['crew'] as const),
     /** The saved crew it ran, if it was one (inline crews have none). */
@@ -45,10 +41,7 @@ export const ExecutionTaskEntity = defineEntity({
   tableName: 'execution_tasks',
   uniques: [{ properties: ['executionId', 'taskKey'] }],
   properties: {
-    id: p
-      .uuid()
-      .primary()
-      .onCreate(() => randomUUID()),
+    id: uuidPrimaryKey(),
     executionId: p.uuid().index(),
     taskKey: p.string().length(200),
     position: p.integer(),

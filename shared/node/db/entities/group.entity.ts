@@ -1,16 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { timestamps } from './timestamps';
+import { timestamps, uuidPrimaryKey } from './common-columns';
 
 /** A workspace. Every user has a personal one; every tenant row carries a group id. */
 export const GroupEntity = defineEntity({
   name: 'Group',
   tableName: 'groups',
   properties: {
-    id: p
-      .uuid()
-      .primary()
-      .onCreate(() => randomUUID()),
+    id: uuidPrimaryKey(),
     name: p.string().length(200),
     /** Set on personal groups: the user the group belongs to. */
     personalOwnerId: p.uuid().nullable().unique(),

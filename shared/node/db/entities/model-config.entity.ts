@@ -1,7 +1,6 @@
 /** A group's LLM endpoint: any OpenAI-compatible server. Its API key is encrypted at rest. */
-import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { timestamps } from './timestamps';
+import { timestamps, uuidPrimaryKey } from './common-columns';
 
 export const MODEL_PROVIDERS = [
   'openai',
@@ -17,10 +16,7 @@ export const ModelConfigEntity = defineEntity({
   tableName: 'model_configs',
   uniques: [{ properties: ['groupId', 'name'] }],
   properties: {
-    id: p
-      .uuid()
-      .primary()
-      .onCreate(() => randomUUID()),
+    id: uuidPrimaryKey(),
     groupId: p.uuid().index(),
     /** What agents write in `llm`. */
     name: p.string().length(200),

@@ -1,15 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-import { timestamps } from './timestamps';
+import { timestamps, uuidPrimaryKey } from './common-columns';
 
 export const UserEntity = defineEntity({
   name: 'User',
   tableName: 'users',
   properties: {
-    id: p
-      .uuid()
-      .primary()
-      .onCreate(() => randomUUID()),
+    id: uuidPrimaryKey(),
     email: p.string().length(320).unique(),
     displayName: p.string().length(200),
     /** scrypt hash; null for users who only sign in through an external identity provider. */
