@@ -8,7 +8,6 @@ import {
   CancellationScope,
   isCancellation,
   setHandler,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { AgentPlan, TaskPlan } from '../shared/plan/crew-plan';
 import type { CrewResult } from '../shared/plan/execution-state';
@@ -192,5 +191,5 @@ function failureMessage(error: unknown): string {
     current = current.cause;
     if (current.message) message = current.message;
   }
-  return `${message}${workflowInfo().attempt > 1 ? ` (attempt ${workflowInfo().attempt})` : ''}`;
+  return message;
 }
