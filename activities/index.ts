@@ -2,11 +2,17 @@
  * Activities are built by a factory from injected dependencies, so the worker wires real
  * clients and tests wire local servers. The result implements the workflows' contract.
  */
-import type { KasalActivities } from '../shared/contracts/activities';
+import type {
+  KasalActivities,
+  KasalFlowActivities,
+  KasalHitlActivities,
+} from '../shared/contracts/activities';
 import type { SecretBox } from '../shared/node/crypto/secret-box';
 import type { Orm } from '../shared/node/db/orm';
 import type { Logger } from '../shared/node/logger';
 import { createExecutionActivities } from './executions.activities';
+import { createFlowActivities } from './flows.activities';
+import { createHitlActivities } from './hitl.activities';
 import { createModelResolver } from './llm/model-resolver';
 import { createLlmActivities } from './llm.activities';
 import {
@@ -21,9 +27,12 @@ export interface ActivityDeps {
   secrets: SecretBox;
   llm: { baseUrl?: string; apiKey?: string; timeoutMs: number };
   tools: ToolSettings;
+  webhooks: { allowPrivateNetworks: boolean };
 }
 
-export function createActivities(deps: ActivityDeps): KasalActivities {
+export function createActivities(
+  deps: ActivityDeps,
+): KasalActivities & KasalHitlActivities & KasalFlowActivities {
   const resolveModel = createModelResolver({
     orm: deps.orm,
     secrets: deps.secrets,
@@ -33,5 +42,11 @@ export function createActivities(deps: ActivityDeps): KasalActivities {
     ...createLlmActivities({ resolveModel, timeoutMs: deps.llm.timeoutMs }),
     ...createToolActivities({ tools: builtinToolImplementations(deps.tools), logger: deps.logger }),
     ...createExecutionActivities({ orm: deps.orm }),
+    ...createFlowActivities({ orm: deps.orm }),
+    ...createHitlActivities({
+      orm: deps.orm,
+      secrets: deps.secrets,
+      allowPrivateNetworks: deps.webhooks.allowPrivateNetworks,
+    }),
   };
 }

@@ -18,11 +18,16 @@ import { createAccessGuards } from './middleware/access-guards';
 import { addAuthRoutes } from './routes/auth.routes';
 import { addDefinitionsRoutes } from './routes/definitions.routes';
 import { addExecutionsRoutes } from './routes/executions.routes';
+import { addFlowImportRoutes } from './routes/flow-import.routes';
+import { addHitlRoutes } from './routes/hitl.routes';
 import { addGroupsRoutes } from './routes/groups.routes';
 import { addHealthRoute } from './routes/health.routes';
 import { addModelsRoutes } from './routes/models.routes';
 import { addUsersRoutes } from './routes/users.routes';
+import { addWebhooksRoutes } from './routes/webhooks.routes';
 import { ExecutionsService } from './services/executions.service';
+import { HitlService } from './services/hitl.service';
+import { WebhooksService } from './services/webhooks.service';
 import { ModelConfigsService } from './services/model-configs.service';
 
 export const API_BASE_PATH = '/api/v1';
@@ -81,6 +86,7 @@ export function createApp(deps: AppDeps): Express {
   addAuthRoutes(endpoints, deps.tokens);
   addUsersRoutes(endpoints);
   addGroupsRoutes(endpoints);
+  addFlowImportRoutes(endpoints);
   addDefinitionsRoutes(endpoints);
   const models = new ModelConfigsService(deps.secrets);
   addModelsRoutes(endpoints, models);
@@ -94,6 +100,8 @@ export function createApp(deps: AppDeps): Express {
       logger: deps.logger,
     }),
   );
+  addHitlRoutes(endpoints, new HitlService({ temporal: deps.temporal, logger: deps.logger }));
+  addWebhooksRoutes(endpoints, new WebhooksService(deps.secrets));
   app.use(API_BASE_PATH, router);
 
   const document = buildOpenApiDocument(registry, deps.config.http.publicUrl);

@@ -25,6 +25,11 @@ export const FAILURE_TYPES = {
   llmAuth: 'KasalLlmError.Auth',
   toolFailed: 'KasalToolError.Failed',
   invalidPlan: 'KasalPlanError.Invalid',
+  taskFailed: 'KasalTaskError.Failed',
+  flowFailed: 'KasalFlowError.Failed',
+  approvalNotPending: 'KasalApproval.NotPending',
+  approvalNotAllowed: 'KasalApproval.NotAllowed',
+  approvalCommentRequired: 'KasalApproval.CommentRequired',
 } as const;
 
 /** One problem with one field of a request or definition, e.g. `tasks[1].agent`. */

@@ -27,6 +27,7 @@ runMain('worker', async () => {
       secrets: createSecretBox(resolveEncryptionKey(config)),
       llm: config.llm,
       tools: config.tools,
+      webhooks: config.webhooks,
     }),
   });
   logger.info(

@@ -3,10 +3,11 @@
  * until a final answer, then the task's checks (JSON schema, guardrail) with bounded revisions.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
+import { FAILURE_TYPES } from '../shared/errors';
 import type { ChatMessage, ToolCall, ToolResult } from '../shared/llm/chat';
 import type { AgentPlan, TaskPlan } from '../shared/plan/crew-plan';
 import type { ToolDescriptor } from '../shared/tools/tool-descriptor';
-import type { CrewRun } from './crew-run';
+import { ExecutionRejected, type CrewRun } from './crew-run';
 import {
   checkJsonSchema,
   checkMinLength,
@@ -24,8 +25,9 @@ import {
   taskPrompt,
 } from './prompts';
 
-export const TASK_FAILED = 'KasalTaskError.Failed';
+export const TASK_FAILED = FAILURE_TYPES.taskFailed;
 export const MAX_DELEGATIONS_PER_TASK = 10;
+export const MAX_HUMAN_REVIEWS = 3;
 
 export interface AgentJob {
   /** The crew task this work counts towards (usage, progress). */
@@ -40,6 +42,7 @@ export interface AgentJob {
     | 'guardrail_max_retries'
     | 'markdown'
     | 'tools'
+    | 'human_input'
   >;
   context: string;
   /** Agents this one may delegate to or question; empty: no delegation tools. */
@@ -71,6 +74,7 @@ export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer
       : Date.now() + agent.max_execution_time * 1000;
   let steps = 0;
   let revisions = 0;
+  let reviews = 0;
 
   for (;;) {
     const outOfSteps =
@@ -101,7 +105,20 @@ export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer
 
     const answer = response.content ?? '';
     const check = await checkAnswer(run, job, answer);
-    if (check.ok) return { output: answer, ...(check.json !== undefined && { json: check.json }) };
+    if (check.ok) {
+      const feedback = await humanReview(run, job, answer, reviews);
+      if (feedback === undefined)
+        return { output: answer, ...(check.json !== undefined && { json: check.json }) };
+      reviews += 1;
+      messages.push(
+        { role: 'assistant', content: answer },
+        {
+          role: 'user',
+          content: `A person reviewed your answer and asks for changes: ${feedback}\nReply with the revised final answer only.`,
+        },
+      );
+      continue;
+    }
     if (revisions >= task.guardrail_max_retries) {
       throw ApplicationFailure.create({
         type: TASK_FAILED,
@@ -115,6 +132,34 @@ export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer
       { role: 'user', content: revisionPrompt(check.feedback) },
     );
   }
+}
+
+/**
+ * `human_input`: a person approves the answer (undefined) or sends feedback for a revision
+ * (bounded by MAX_HUMAN_REVIEWS); a rejection ends the run as REJECTED.
+ */
+async function humanReview(
+  run: CrewRun,
+  job: AgentJob,
+  answer: string,
+  reviews: number,
+): Promise<string | undefined> {
+  if (!job.task.human_input) return undefined;
+  const outcome = await run.approvals.request({
+    kind: 'task',
+    task_key: job.taskKey,
+    message: `Review the answer of '${job.agent.role}' to task '${job.taskKey}'`,
+    subject: answer,
+    allowed_approvers: [],
+    require_comment: false,
+  });
+  if (outcome.kind === 'approved' || outcome.kind === 'timed_out') return undefined;
+  if (outcome.action === 'reject' || reviews >= MAX_HUMAN_REVIEWS) {
+    throw new ExecutionRejected(
+      `The answer to task '${job.taskKey}' was rejected${outcome.comment ? `: ${outcome.comment}` : ''}`,
+    );
+  }
+  return outcome.comment ?? 'Please improve your answer.';
 }
 
 async function checkAnswer(run: CrewRun, job: AgentJob, answer: string): Promise<CheckResult> {

@@ -16,6 +16,7 @@ import type { AgentPlan, CrewPlan } from '../shared/plan/crew-plan';
 import type { ExecutionProgress, TaskState } from '../shared/plan/execution-state';
 import type { ToolDescriptor } from '../shared/tools/tool-descriptor';
 import { LLM_ACTIVITY, PERSISTENCE_ACTIVITY, TOOL_ACTIVITY } from './activity-options';
+import { ApprovalDesk } from './approvals';
 import { RateLimiter } from './rate-limiter';
 
 const llm = proxyActivities<Pick<KasalActivities, 'callLlm'>>(LLM_ACTIVITY);
@@ -31,6 +32,14 @@ export interface CrewWorkflowInput {
   plan: CrewPlan;
 }
 
+/** A person rejected a task's answer (human_input); ends the run as REJECTED. */
+export class ExecutionRejected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExecutionRejected';
+  }
+}
+
 /** Thrown inside the workflow when a graceful stop was requested; ends the run as STOPPED. */
 export class ExecutionStopped extends Error {
   constructor() {
@@ -41,9 +50,13 @@ export class ExecutionStopped extends Error {
 
 export class CrewRun {
   readonly progress: ExecutionProgress;
+  readonly approvals: ApprovalDesk;
   private readonly limiter = new RateLimiter();
 
   constructor(readonly input: CrewWorkflowInput) {
+    this.approvals = new ApprovalDesk(input, (waiting) => {
+      this.progress.status = waiting ? 'WAITING_FOR_APPROVAL' : 'RUNNING';
+    });
     this.progress = {
       status: 'RUNNING',
       stop_requested: false,

@@ -12,7 +12,13 @@ import {
 import type { AgentPlan, TaskPlan } from '../shared/plan/crew-plan';
 import type { CrewResult } from '../shared/plan/execution-state';
 import { runAgent, TASK_FAILED, type AgentAnswer } from './agent-loop';
-import { CrewRun, ExecutionStopped, persistence, type CrewWorkflowInput } from './crew-run';
+import {
+  CrewRun,
+  ExecutionRejected,
+  ExecutionStopped,
+  persistence,
+  type CrewWorkflowInput,
+} from './crew-run';
 import { progressQuery, stopSignal } from './definitions';
 import { planTasks } from './planning';
 
@@ -20,7 +26,7 @@ export type { CrewWorkflowInput };
 
 export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult> {
   const run = new CrewRun(input);
-  setHandler(progressQuery, () => run.progress);
+  setHandler(progressQuery, () => ({ ...run.progress, approvals: run.approvals.waiting }));
   setHandler(stopSignal, () => run.requestStop());
   const { executionId } = input;
 
@@ -38,6 +44,20 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
         .reverse()
         .find((task) => task.status === 'COMPLETED');
       return await finish(run, 'STOPPED', outputs, lastDone && outputs.get(lastDone.key));
+    }
+    if (error instanceof ExecutionRejected) {
+      run.progress.status = 'REJECTED';
+      await persistence.finishExecution({
+        executionId,
+        status: 'REJECTED',
+        error: error.message,
+        usage: run.progress.usage,
+      });
+      throw ApplicationFailure.create({
+        type: TASK_FAILED,
+        message: error.message,
+        nonRetryable: true,
+      });
     }
     if (isCancellation(error)) {
       run.progress.status = 'CANCELLED';

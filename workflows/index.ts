@@ -4,3 +4,4 @@
  * history: never rename an export.
  */
 export { crewWorkflow } from './crew.workflow';
+export { flowWorkflow } from './flow.workflow';

@@ -124,7 +124,11 @@ async function fetchFollowingRedirects(start: URL, options: FetchUrlOptions, sig
 
 // fetch resolves the name again to connect, so a DNS server answering differently in between
 // could still slip through; closing that gap needs a connection agent pinned to the address.
-async function assertPublicHost(url: URL, lookup: (hostname: string) => Promise<string[]>) {
+/** Refuses a URL whose host is (or resolves to) a loopback, private or link-local address. */
+export async function assertPublicHost(
+  url: URL,
+  lookup: (hostname: string) => Promise<string[]> = lookupAll,
+) {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const addresses = isIP(host) ? [host] : await lookup(host).catch((): string[] => []);
   if (addresses.length === 0) throw new ToolInputError(`could not resolve host ${host}`);

@@ -7,6 +7,7 @@ import {
   AGENTS,
   CREWS,
   DefinitionsService,
+  FLOWS,
   TASKS,
   type DefinitionKind,
 } from '../services/definitions.service';
@@ -115,4 +116,5 @@ export function addDefinitionsRoutes(endpoints: EndpointRouter): void {
   addDefinitionRoutes(endpoints, { path: '/agents', tag: 'Agents', kind: AGENTS });
   addDefinitionRoutes(endpoints, { path: '/tasks', tag: 'Tasks', kind: TASKS });
   addDefinitionRoutes(endpoints, { path: '/crews', tag: 'Crews', kind: CREWS });
+  addDefinitionRoutes(endpoints, { path: '/flows', tag: 'Flows', kind: FLOWS });
 }

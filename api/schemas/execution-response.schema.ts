@@ -43,9 +43,15 @@ export const ExecutionSummarySchema = z
   .object({
     id: z.uuid(),
     group_id: z.uuid(),
-    kind: z.literal('crew'),
+    kind: z.enum(['crew', 'flow']),
     name: z.string(),
     crew_id: z.uuid().nullable(),
+    flow_id: z.uuid().nullable(),
+    parent_execution_id: z
+      .uuid()
+      .nullable()
+      .describe('For a crew run as a flow step: the flow execution'),
+    step_id: z.string().nullable(),
     status: z.enum(EXECUTION_STATUSES),
     trigger: z.string(),
     workflow_id: z.string(),
@@ -66,7 +72,28 @@ export const ExecutionSchema = ExecutionSummarySchema.extend({
   tasks: z.array(ExecutionTaskSchema),
   current_step: z.string().nullable().describe('While running: what the workflow is doing now'),
   stop_requested: z.boolean(),
-  live: z.boolean().describe('true when the task detail came from the running workflow'),
+  live: z.boolean().describe('true when the detail came from the running workflow'),
+  approvals: z
+    .array(z.object({ id: z.uuid(), kind: z.string(), message: z.string() }))
+    .describe('Approvals the execution is waiting for'),
+  flow: z
+    .object({
+      state: z.record(z.string(), z.unknown()),
+      steps: z.array(
+        z.object({
+          id: z.string(),
+          name: z.string(),
+          status: z.string(),
+          execution_id: z.uuid().optional(),
+          runs: z.number().int(),
+          output: z.string().optional(),
+          error: z.string().optional(),
+        }),
+      ),
+      routes: z.array(z.object({ router: z.string(), route: z.string().nullable() })),
+    })
+    .nullable()
+    .describe('For flows: state, each step (with its crew execution) and the routes taken'),
 }).meta({ id: 'Execution' });
 
 export const ExecutionListQuerySchema = z.object({

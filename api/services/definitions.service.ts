@@ -8,10 +8,14 @@ import type { z } from 'zod';
 import type { FieldIssue } from '../../shared/errors';
 import { AgentSpecSchema, type AgentSpec } from '../../shared/schemas/agent.schema';
 import { CrewSpecSchema, type CrewSpec } from '../../shared/schemas/crew.schema';
+import { FlowSpecSchema, type FlowSpec } from '../../shared/schemas/flow.schema';
+import { compileFlow } from '../../shared/compiler/compile-flow';
+import { BUILTIN_TOOLS } from '../../shared/tools/builtin-tools';
 import { TaskSpecSchema, type TaskSpec } from '../../shared/schemas/task.schema';
 import {
   AgentEntity,
   CrewEntity,
+  FlowEntity,
   TaskEntity,
   type DefinitionEntity,
   type DefinitionRow,
@@ -21,12 +25,13 @@ import { containsIgnoringCase } from '../../shared/node/db/filters';
 import { conflict, notFound, validationError } from '../http/errors';
 import { fromZodError } from '../http/error-handler';
 import { checkCrewReferences, checkTaskReferences } from './definition-references';
+import { savedFlowDefinitions } from './saved-definitions';
 import { iso } from './serialize';
 
 type Row = DefinitionRow;
 
 export interface DefinitionKind<Spec> {
-  noun: 'agent' | 'task' | 'crew';
+  noun: 'agent' | 'task' | 'crew' | 'flow';
   entity: DefinitionEntity;
   schema: z.ZodType<Spec>;
   checkReferences(
@@ -84,6 +89,30 @@ export const CREWS: DefinitionKind<CrewSpec> = {
   entity: CrewEntity,
   schema: CrewSpecSchema,
   checkReferences: (em, groupId, spec) => checkCrewReferences(em, groupId, spec),
+  async usedBy(em, groupId, id) {
+    const flows = await em.find(FlowEntity, { groupId });
+    return flows
+      .filter((flow) => (flow.spec as FlowSpec).steps.some((step) => step.crew_id === id))
+      .map((flow) => label('flow', flow));
+  },
+};
+
+const BUILTIN_TOOL_MAP = new Map(BUILTIN_TOOLS.map((tool) => [tool.name, tool]));
+
+export const FLOWS: DefinitionKind<FlowSpec> = {
+  noun: 'flow',
+  entity: FlowEntity,
+  schema: FlowSpecSchema,
+  /** A flow is checked by compiling it: graph, routers, gates and every step's crew. */
+  async checkReferences(em, groupId, spec) {
+    const compiled = compileFlow(spec, await savedFlowDefinitions(em, groupId, spec), {
+      inputs: {},
+      tools: BUILTIN_TOOL_MAP,
+      modelConfigs: new Map(),
+      defaultModel: 'default',
+    });
+    return compiled.ok ? [] : compiled.issues;
+  },
   usedBy: () => Promise.resolve([]),
 };
 

@@ -5,34 +5,36 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import { compileCrew } from '../../shared/compiler/compile-crew';
+import { compileFlow } from '../../shared/compiler/compile-flow';
 import { crewFromKasalYaml, kasalPath } from '../../shared/compiler/kasal-yaml';
 import { API_ERROR_CODES, type FieldIssue } from '../../shared/errors';
 import type { CrewPlan } from '../../shared/plan/crew-plan';
+import type { FlowPlan } from '../../shared/plan/flow-plan';
+import type { FlowProgress } from '../../shared/plan/flow-state';
+import type { FlowSpec } from '../../shared/schemas/flow.schema';
 import {
   FINAL_STATUSES,
   type ExecutionProgress,
   type TaskState,
 } from '../../shared/plan/execution-state';
-import type { AgentSpec } from '../../shared/schemas/agent.schema';
 import { CrewSpecSchema, type CrewSpec } from '../../shared/schemas/crew.schema';
 import type { ExecutionRequest } from '../../shared/schemas/execution.schema';
-import type { TaskSpec } from '../../shared/schemas/task.schema';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../shared/search-attributes';
 import { BUILTIN_TOOLS } from '../../shared/tools/builtin-tools';
 import {
-  AgentEntity,
   CrewEntity,
   ExecutionEntity,
   ExecutionTaskEntity,
-  TaskEntity,
+  FlowEntity,
   type Execution,
   type ExecutionTask,
 } from '../../shared/node/db/entities';
 import type { Logger } from '../../shared/node/logger';
-import type { crewWorkflow } from '../../workflows/crew.workflow';
 import { ApiError, conflict, notFound, validationError } from '../http/errors';
 import type { ModelConfigsService } from './model-configs.service';
+import { savedDefinitions, savedFlowDefinitions } from './saved-definitions';
 import { iso } from './serialize';
 
 const TOOLS = new Map(BUILTIN_TOOLS.map((tool) => [tool.name, tool]));
@@ -58,8 +60,11 @@ export class ExecutionsService {
   constructor(private readonly deps: ExecutionsDeps) {}
 
   async start(em: EntityManager, groupId: string, userId: string, request: ExecutionRequest) {
+    if (request.flow_id !== undefined || request.flow !== undefined) {
+      return this.startFlow(em, groupId, userId, request);
+    }
     const source = await this.source(em, groupId, request);
-    const saved = await savedDefinitions(em, groupId, source.crew);
+    const saved = await savedDefinitions(em, groupId, [source.crew]);
     const compiled = compileCrew(source.crew, saved, {
       inputs: request.inputs,
       tools: TOOLS,
@@ -73,23 +78,19 @@ export class ExecutionsService {
         compiled.issues.map((issue) => ({ ...issue, path: source.path(issue.path) })),
       );
     }
-    const id = randomUUID();
-    const execution = em.create(ExecutionEntity, {
-      id,
+    const execution = await this.launch(em, {
       groupId,
+      userId,
       kind: 'crew',
-      crewId: source.crewId ?? null,
       name: compiled.plan.name,
-      status: 'PENDING',
-      trigger: 'api',
       inputs: compiled.plan.inputs,
       plan: compiled.plan,
-      workflowId: `kasal-crew-${id}`,
-      outputJson: null,
-      createdBy: userId,
+      crewId: source.crewId,
+      workflowType: 'crewWorkflow',
+      searchAttributes: source.crewId
+        ? [{ key: SEARCH_ATTRIBUTE_KEYS.crewId, value: source.crewId }]
+        : [],
     });
-    await em.flush();
-    await this.startWorkflow(em, execution, compiled.plan);
     return {
       execution_id: execution.id,
       status: execution.status,
@@ -98,16 +99,150 @@ export class ExecutionsService {
     };
   }
 
+  private async startFlow(
+    em: EntityManager,
+    groupId: string,
+    userId: string,
+    request: ExecutionRequest,
+  ) {
+    let flow = request.flow;
+    if (request.flow_id !== undefined) {
+      const row = await em.findOne(FlowEntity, { id: request.flow_id, groupId });
+      if (!row) {
+        throw validationError('request', [
+          { path: 'flow_id', message: `flow '${request.flow_id}' not found in this group` },
+        ]);
+      }
+      flow = row.spec as unknown as FlowSpec;
+    }
+    const spec = flow as FlowSpec;
+    const compiled = compileFlow(spec, await savedFlowDefinitions(em, groupId, spec), {
+      inputs: request.inputs,
+      tools: TOOLS,
+      modelConfigs: await this.deps.models.byName(em, groupId),
+      defaultModel: this.deps.defaultModel,
+      ...(request.flow_id !== undefined && { flowId: request.flow_id }),
+    });
+    if (!compiled.ok) {
+      throw validationError(
+        'flow',
+        compiled.issues.map((issue) => ({ ...issue, path: `flow.${issue.path}` })),
+      );
+    }
+    const execution = await this.launch(em, {
+      groupId,
+      userId,
+      kind: 'flow',
+      name: compiled.plan.name,
+      inputs: request.inputs,
+      plan: compiled.plan,
+      flowId: request.flow_id,
+      workflowType: 'flowWorkflow',
+      searchAttributes: request.flow_id
+        ? [{ key: SEARCH_ATTRIBUTE_KEYS.flowId, value: request.flow_id }]
+        : [],
+    });
+    return {
+      execution_id: execution.id,
+      status: execution.status,
+      workflow_id: execution.workflowId,
+    };
+  }
+
+  /** Writes the execution row, then starts its workflow; a failed start marks the row FAILED. */
+  private async launch(
+    em: EntityManager,
+    run: {
+      groupId: string;
+      userId: string;
+      kind: 'crew' | 'flow';
+      name: string;
+      inputs: Record<string, unknown>;
+      plan: CrewPlan | FlowPlan;
+      crewId?: string | undefined;
+      flowId?: string | undefined;
+      workflowType: 'crewWorkflow' | 'flowWorkflow';
+      searchAttributes: SearchAttributePair[];
+    },
+  ): Promise<Execution> {
+    const id = randomUUID();
+    const execution = em.create(ExecutionEntity, {
+      id,
+      groupId: run.groupId,
+      kind: run.kind,
+      crewId: run.crewId ?? null,
+      flowId: run.flowId ?? null,
+      name: run.name,
+      status: 'PENDING',
+      trigger: 'api',
+      inputs: run.inputs,
+      plan: run.plan,
+      workflowId: `kasal-${run.kind}-${id}`,
+      outputJson: null,
+      createdBy: run.userId,
+    });
+    await em.flush();
+    try {
+      await this.deps.temporal.workflow.start(run.workflowType, {
+        taskQueue: this.deps.taskQueue,
+        workflowId: execution.workflowId,
+        args: [{ executionId: execution.id, groupId: execution.groupId, plan: run.plan }],
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTE_KEYS.groupId, value: execution.groupId },
+          { key: SEARCH_ATTRIBUTE_KEYS.executionKind, value: run.kind },
+          { key: SEARCH_ATTRIBUTE_KEYS.trigger, value: execution.trigger },
+          ...run.searchAttributes,
+        ],
+        memo: { name: execution.name },
+      });
+    } catch (error) {
+      // Nothing half-done: the row says the start failed, and the caller is told why.
+      execution.status = 'FAILED';
+      execution.error = 'The workflow could not be started: Temporal is unreachable';
+      execution.finishedAt = new Date();
+      await em.flush();
+      throw unavailable(error, this.deps.logger);
+    }
+    return execution;
+  }
+
   async get(em: EntityManager, groupId: string, id: string) {
     const execution = await this.find(em, groupId, id);
+    const running = !FINAL_STATUSES.includes(execution.status);
+    const result =
+      execution.output !== null && execution.output !== undefined
+        ? {
+            output: execution.output,
+            ...(execution.outputJson != null && { output_json: execution.outputJson }),
+          }
+        : null;
+    const common = { ...serializeExecution(execution), inputs: execution.inputs, result };
+
+    if (execution.kind === 'flow') {
+      const live = running ? await this.query<FlowProgress>(execution, 'flowProgress') : undefined;
+      const progress = live ?? (execution.progress as FlowProgress | null | undefined);
+      return {
+        ...common,
+        tasks: [],
+        current_step: null,
+        stop_requested: progress?.stop_requested ?? false,
+        live: live !== undefined,
+        approvals: live?.approvals ?? [],
+        flow: progress
+          ? { state: progress.state, steps: progress.steps, routes: progress.routes }
+          : null,
+        ...(live && { usage: live.usage }),
+      };
+    }
+
     const rows = await em.find(
       ExecutionTaskEntity,
       { executionId: id },
       { orderBy: { position: 'asc' } },
     );
-    const progress = FINAL_STATUSES.includes(execution.status)
-      ? undefined
-      : await this.liveProgress(execution);
+    const progress = running
+      ? await this.query<ExecutionProgress>(execution, 'progress')
+      : undefined;
     const plan = execution.plan as unknown as CrewPlan;
     const byKey = new Map(rows.map((row) => [row.taskKey, serializeTaskState(taskStateOf(row))]));
     const tasks = progress
@@ -116,19 +251,13 @@ export class ExecutionsService {
           (task) => byKey.get(task.key) ?? pendingTask(task.key, task.name, task.agent),
         );
     return {
-      ...serializeExecution(execution),
-      inputs: execution.inputs,
-      result:
-        execution.output !== null && execution.output !== undefined
-          ? {
-              output: execution.output,
-              ...(execution.outputJson != null && { output_json: execution.outputJson }),
-            }
-          : null,
+      ...common,
       tasks,
       current_step: progress?.current_step ?? null,
       stop_requested: progress?.stop_requested ?? false,
       live: progress !== undefined,
+      approvals: progress?.approvals ?? [],
+      flow: null,
       ...(progress && { usage: progress.usage }),
     };
   }
@@ -181,36 +310,6 @@ export class ExecutionsService {
       status: execution.status,
       stop: force ? ('forced' as const) : ('requested' as const),
     };
-  }
-
-  private async startWorkflow(
-    em: EntityManager,
-    execution: Execution,
-    plan: CrewPlan,
-  ): Promise<void> {
-    try {
-      await this.deps.temporal.workflow.start<typeof crewWorkflow>('crewWorkflow', {
-        taskQueue: this.deps.taskQueue,
-        workflowId: execution.workflowId,
-        args: [{ executionId: execution.id, groupId: execution.groupId, plan }],
-        typedSearchAttributes: [
-          { key: SEARCH_ATTRIBUTE_KEYS.groupId, value: execution.groupId },
-          { key: SEARCH_ATTRIBUTE_KEYS.executionKind, value: 'crew' },
-          { key: SEARCH_ATTRIBUTE_KEYS.trigger, value: execution.trigger },
-          ...(execution.crewId
-            ? [{ key: SEARCH_ATTRIBUTE_KEYS.crewId, value: execution.crewId }]
-            : []),
-        ],
-        memo: { name: execution.name },
-      });
-    } catch (error) {
-      // Nothing half-done: the row says the start failed, and the caller is told why.
-      execution.status = 'FAILED';
-      execution.error = 'The workflow could not be started: Temporal is unreachable';
-      execution.finishedAt = new Date();
-      await em.flush();
-      throw unavailable(error, this.deps.logger);
-    }
   }
 
   private async source(
@@ -271,31 +370,19 @@ export class ExecutionsService {
     return execution;
   }
 
-  private async liveProgress(execution: Execution): Promise<ExecutionProgress | undefined> {
+  /** A running workflow's live picture; undefined when it cannot answer right now. */
+  private async query<T>(execution: Execution, name: string): Promise<T | undefined> {
     try {
       const handle = this.deps.temporal.workflow.getHandle(execution.workflowId);
       return await this.deps.temporal.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
-        handle.query<ExecutionProgress>('progress'),
+        handle.query<T>(name),
       );
     } catch (error) {
       // No worker, or the workflow has just finished: the database record is the answer.
-      this.deps.logger.debug({ err: error, executionId: execution.id }, 'progress query failed');
+      this.deps.logger.debug({ err: error, executionId: execution.id }, `${name} query failed`);
       return undefined;
     }
   }
-}
-
-async function savedDefinitions(em: EntityManager, groupId: string, crew: CrewSpec) {
-  const taskIds = crew.tasks.filter((entry) => typeof entry === 'string');
-  const agentIds = crew.agents.filter((entry) => typeof entry === 'string');
-  const [agents, tasks] = await Promise.all([
-    agentIds.length ? em.find(AgentEntity, { groupId, id: { $in: agentIds } }) : [],
-    taskIds.length ? em.find(TaskEntity, { groupId, id: { $in: taskIds } }) : [],
-  ]);
-  return {
-    agents: new Map(agents.map((row) => [row.id, row.spec as unknown as AgentSpec])),
-    tasks: new Map(tasks.map((row) => [row.id, row.spec as unknown as TaskSpec])),
-  };
 }
 
 function unavailable(error: unknown, logger: Logger): ApiError {
@@ -314,6 +401,9 @@ export function serializeExecution(execution: Execution) {
     kind: execution.kind,
     name: execution.name,
     crew_id: execution.crewId ?? null,
+    flow_id: execution.flowId ?? null,
+    parent_execution_id: execution.parentExecutionId ?? null,
+    step_id: execution.stepId ?? null,
     status: execution.status,
     trigger: execution.trigger,
     workflow_id: execution.workflowId,

@@ -117,6 +117,7 @@ export function compileCrew(
     ...(spec.guardrail !== undefined && { guardrail: spec.guardrail }),
     guardrail_max_retries: spec.guardrail_max_retries,
     markdown: spec.markdown,
+    ...(spec.human_input && { human_input: true }),
   }));
 
   if (issues.length > 0) return { ok: false, issues };

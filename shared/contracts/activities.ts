@@ -7,7 +7,7 @@ import type { ExecutionStatus, TaskState } from '../plan/execution-state';
 
 export interface FinishExecution {
   executionId: string;
-  status: Extract<ExecutionStatus, 'COMPLETED' | 'FAILED' | 'STOPPED' | 'CANCELLED'>;
+  status: Extract<ExecutionStatus, 'COMPLETED' | 'FAILED' | 'STOPPED' | 'CANCELLED' | 'REJECTED'>;
   output?: string;
   output_json?: unknown;
   error?: string;
@@ -22,4 +22,70 @@ export interface KasalActivities {
   markExecutionRunning(request: { executionId: string }): Promise<void>;
   recordTaskState(request: { executionId: string; task: TaskState }): Promise<void>;
   finishExecution(request: FinishExecution): Promise<void>;
+}
+
+/** An approval a workflow waits for: a gate between flow steps or a task's human input. */
+export interface ApprovalRequest {
+  id: string;
+  executionId: string;
+  groupId: string;
+  workflowId: string;
+  kind: 'gate' | 'task';
+  gate_from?: string;
+  gate_to?: string;
+  task_key?: string;
+  message: string;
+  subject?: string;
+  allowed_approvers: string[];
+  require_comment: boolean;
+  timeout_action?: 'auto_reject' | 'fail';
+  /** ISO time when the approval times out, if it does. */
+  expires_at?: string;
+}
+
+export interface ApprovalClosure {
+  id: string;
+  executionId: string;
+  status: 'APPROVED' | 'REJECTED' | 'TIMED_OUT';
+  action?: 'approve' | 'reject' | 'retry';
+  decided_by?: { id: string; email: string };
+  comment?: string;
+}
+
+export type WebhookEvent = 'gate_reached' | 'gate_approved' | 'gate_rejected' | 'gate_timeout';
+
+export interface StepExecution {
+  id: string;
+  parentExecutionId: string;
+  groupId: string;
+  stepId: string;
+  name: string;
+  crewId?: string;
+  workflowId: string;
+  plan: Record<string, unknown>;
+}
+
+export interface KasalHitlActivities {
+  /** Records a pending approval and marks the execution WAITING_FOR_APPROVAL. */
+  openApproval(request: ApprovalRequest): Promise<void>;
+  /** Records the decision (or the timeout) and marks the execution RUNNING again. */
+  closeApproval(closure: ApprovalClosure): Promise<void>;
+  /** Ids of the group's enabled webhooks subscribed to the event (no secrets). */
+  webhookTargets(request: { groupId: string; event: WebhookEvent }): Promise<string[]>;
+  /** One signed delivery; throws on failure so Temporal retries it with backoff. */
+  deliverWebhook(request: {
+    webhookId: string;
+    event: WebhookEvent;
+    payload: Record<string, unknown>;
+  }): Promise<void>;
+}
+
+export interface KasalFlowActivities {
+  /** Creates the execution row of a crew that runs as a flow step. */
+  createStepExecution(step: StepExecution): Promise<void>;
+  /** Keeps the flow execution's state and step progress in its row. */
+  recordFlowProgress(request: {
+    executionId: string;
+    progress: Record<string, unknown>;
+  }): Promise<void>;
 }

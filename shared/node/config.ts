@@ -79,6 +79,7 @@ export const EnvSchema = z.object({
   ),
   KASAL_TOOLS_FILE_ROOT: optionalString,
   KASAL_TOOLS_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
+  KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -112,6 +113,7 @@ export interface Config {
   /** KASAL_ENCRYPTION_KEY as configured; see `resolveEncryptionKey`. */
   encryptionKey?: string;
   tools: { fileRoot?: string; allowPrivateNetworks: boolean };
+  webhooks: { allowPrivateNetworks: boolean };
 }
 
 export class ConfigError extends Error {
@@ -187,6 +189,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ...(env.KASAL_TOOLS_FILE_ROOT && { fileRoot: path.resolve(env.KASAL_TOOLS_FILE_ROOT) }),
       allowPrivateNetworks: env.KASAL_TOOLS_ALLOW_PRIVATE_NETWORKS,
     },
+    webhooks: { allowPrivateNetworks: env.KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
   };
 }
 

@@ -47,6 +47,8 @@ export interface TaskPlan {
   guardrail?: Guardrail;
   guardrail_max_retries: number;
   markdown: boolean;
+  /** Wait for a person to approve the answer or send feedback (absent in older plans). */
+  human_input?: boolean;
 }
 
 export interface CrewPlan {

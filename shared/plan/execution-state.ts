@@ -4,10 +4,12 @@ import type { TokenUsage } from '../llm/chat';
 export const EXECUTION_STATUSES = [
   'PENDING',
   'RUNNING',
+  'WAITING_FOR_APPROVAL',
   'COMPLETED',
   'FAILED',
   'STOPPED',
   'CANCELLED',
+  'REJECTED',
 ] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
@@ -16,6 +18,7 @@ export const FINAL_STATUSES: readonly ExecutionStatus[] = [
   'FAILED',
   'STOPPED',
   'CANCELLED',
+  'REJECTED',
 ];
 
 export type TaskStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'STOPPED';
@@ -49,6 +52,8 @@ export interface ExecutionProgress {
   usage: TokenUsage;
   current_step?: string;
   stop_requested: boolean;
+  /** Approvals the execution is waiting for. */
+  approvals?: { id: string; kind: string; message: string }[];
 }
 
 export interface CrewResult {

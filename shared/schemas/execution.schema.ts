@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { NameSchema } from './common.schema';
 import { CrewSpecSchema } from './crew.schema';
+import { FlowSpecSchema } from './flow.schema';
 
 export const ExecutionRequestSchema = z
   .strictObject({
     crew_id: z.uuid().optional().describe('Run a saved crew'),
     crew: CrewSpecSchema.optional().describe('Run a crew written inline'),
+    flow_id: z.uuid().optional().describe('Run a saved flow'),
+    flow: FlowSpecSchema.optional().describe('Run a flow written inline'),
     agents_yaml: z
       .record(z.string(), z.record(z.string(), z.unknown()))
       .optional()

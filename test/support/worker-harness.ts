@@ -37,6 +37,7 @@ export async function startWorker(api: ApiHarness): Promise<WorkerHarness> {
       secrets: createSecretBox(resolveEncryptionKey(config)),
       llm: config.llm,
       tools: config.tools,
+      webhooks: config.webhooks,
     }),
   });
   const running = worker.run();

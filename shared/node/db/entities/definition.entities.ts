@@ -34,6 +34,13 @@ export const CrewEntity = defineEntity({
   properties: definitionProperties(),
 });
 
-/** Agents, tasks and crews share one row shape. */
+export const FlowEntity = defineEntity({
+  name: 'Flow',
+  tableName: 'flows',
+  properties: definitionProperties(),
+});
+
+/** Agents, tasks, crews and flows share one row shape. */
 export type DefinitionRow = InferEntity<typeof AgentEntity>;
-export type DefinitionEntity = typeof AgentEntity | typeof TaskEntity | typeof CrewEntity;
+export type DefinitionEntity =
+  typeof AgentEntity | typeof TaskEntity | typeof CrewEntity | typeof FlowEntity;

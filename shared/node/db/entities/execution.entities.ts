@@ -15,9 +15,14 @@ export const ExecutionEntity = defineEntity({
   properties: {
     id: uuidPrimaryKey(),
     groupId: p.uuid().index(),
-    kind: p.enum(['crew'] as const),
+    kind: p.enum(['crew', 'flow'] as const),
     /** The saved crew it ran, if it was one (inline crews have none). */
     crewId: p.uuid().nullable().index(),
+    /** The saved flow it ran, if it was one. */
+    flowId: p.uuid().nullable().index(),
+    /** For a crew run as a flow step: the flow's execution and the step. */
+    parentExecutionId: p.uuid().nullable().index(),
+    stepId: p.string().length(200).nullable(),
     name: p.string().length(200),
     status: p.enum(EXECUTION_STATUSES).index(),
     trigger: p.enum(['api', 'schedule'] as const).default('api'),
@@ -29,6 +34,8 @@ export const ExecutionEntity = defineEntity({
     outputJson: p.json<unknown>().nullable(),
     error: p.text().nullable(),
     usage: p.json<TokenUsage>().nullable(),
+    /** A flow's live picture: its state and each step's status, kept by the flow workflow. */
+    progress: p.json<Record<string, unknown>>().nullable(),
     createdBy: p.uuid(),
     startedAt: p.datetime().nullable(),
     finishedAt: p.datetime().nullable(),

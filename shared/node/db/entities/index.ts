@@ -1,8 +1,9 @@
 import { ApiKeyEntity } from './api-key.entity';
-import { AgentEntity, CrewEntity, TaskEntity } from './definition.entities';
+import { AgentEntity, CrewEntity, FlowEntity, TaskEntity } from './definition.entities';
 import { ExecutionEntity, ExecutionTaskEntity } from './execution.entities';
 import { GroupEntity } from './group.entity';
 import { GroupMembershipEntity } from './group-membership.entity';
+import { ApprovalEntity, WebhookEntity } from './hitl.entities';
 import { ModelConfigEntity } from './model-config.entity';
 import { UserEntity } from './user.entity';
 
@@ -11,6 +12,7 @@ export * from './definition.entities';
 export * from './execution.entities';
 export * from './group.entity';
 export * from './group-membership.entity';
+export * from './hitl.entities';
 export * from './model-config.entity';
 export * from './user.entity';
 
@@ -22,7 +24,10 @@ export const ALL_ENTITIES = [
   AgentEntity,
   TaskEntity,
   CrewEntity,
+  FlowEntity,
   ExecutionEntity,
   ExecutionTaskEntity,
   ModelConfigEntity,
+  ApprovalEntity,
+  WebhookEntity,
 ];

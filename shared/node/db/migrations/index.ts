@@ -1,8 +1,13 @@
 /** Postgres migrations in the order they apply. Add each new migration here. */
 import { Migration20261121232741_Initial } from './Migration20261121232741_Initial';
 import { Migration20261121235730_Executions } from './Migration20261121235730_Executions';
+import { Migration20261122002455_FlowsAndApprovals } from './Migration20261122002455_FlowsAndApprovals';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121232741_Initial', class: Migration20261121232741_Initial },
   { name: 'Migration20261121235730_Executions', class: Migration20261121235730_Executions },
+  {
+    name: 'Migration20261122002455_FlowsAndApprovals',
+    class: Migration20261122002455_FlowsAndApprovals,
+  },
 ];

@@ -1,0 +1,43 @@
+/** Rows for flow executions: each crew step's own execution, and the flow's live progress. */
+import type { StepExecution } from '../shared/contracts/activities';
+import { ExecutionEntity } from '../shared/node/db/entities';
+import type { Orm } from '../shared/node/db/orm';
+
+export function createFlowActivities(deps: { orm: Orm }) {
+  return {
+    async createStepExecution(step: StepExecution): Promise<void> {
+      const em = deps.orm.em.fork();
+      const parent = await em.findOneOrFail(ExecutionEntity, { id: step.parentExecutionId });
+      await em.upsert(
+        ExecutionEntity,
+        {
+          id: step.id,
+          groupId: step.groupId,
+          kind: 'crew',
+          crewId: step.crewId ?? null,
+          flowId: parent.flowId ?? null,
+          parentExecutionId: step.parentExecutionId,
+          stepId: step.stepId,
+          name: step.name,
+          status: 'PENDING',
+          trigger: parent.trigger,
+          inputs: {},
+          plan: step.plan,
+          workflowId: step.workflowId,
+          outputJson: null,
+          createdBy: parent.createdBy,
+        },
+        { onConflictFields: ['id'], onConflictAction: 'ignore' },
+      );
+    },
+
+    async recordFlowProgress(request: {
+      executionId: string;
+      progress: Record<string, unknown>;
+    }): Promise<void> {
+      await deps.orm.em
+        .fork()
+        .nativeUpdate(ExecutionEntity, { id: request.executionId }, { progress: request.progress });
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Approvals and webhooks. Approval rows are written with the id the workflow chose, so a retried
+ * activity writes the same row once. Webhooks are signed with HMAC-SHA256 over the body; a
+ * failed delivery throws, so Temporal retries it with backoff.
+ */
+import { createHmac } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import type {
+  ApprovalClosure,
+  ApprovalRequest,
+  WebhookEvent,
+} from '../shared/contracts/activities';
+import type { SecretBox } from '../shared/node/crypto/secret-box';
+import { ApprovalEntity, ExecutionEntity, WebhookEntity } from '../shared/node/db/entities';
+import type { Orm } from '../shared/node/db/orm';
+import { assertPublicHost } from './tools/fetch-url.tool';
+
+export const SIGNATURE_HEADER = 'X-Kasal-Signature';
+
+export function signWebhookBody(secret: string, body: string): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+export function createHitlActivities(deps: {
+  orm: Orm;
+  secrets: SecretBox;
+  allowPrivateNetworks: boolean;
+}) {
+  return {
+    async openApproval(request: ApprovalRequest): Promise<void> {
+      const em = deps.orm.em.fork();
+      await em.upsert(
+        ApprovalEntity,
+        {
+          id: request.id,
+          groupId: request.groupId,
+          executionId: request.executionId,
+          workflowId: request.workflowId,
+          kind: request.kind,
+          gateFrom: request.gate_from ?? null,
+          gateTo: request.gate_to ?? null,
+          taskKey: request.task_key ?? null,
+          message: request.message,
+          subject: request.subject ?? null,
+          status: 'PENDING',
+          allowedApprovers: request.allowed_approvers,
+          requireComment: request.require_comment,
+          timeoutAction: request.timeout_action ?? null,
+          expiresAt: request.expires_at ? new Date(request.expires_at) : null,
+        },
+        { onConflictFields: ['id'], onConflictAction: 'ignore' },
+      );
+      await em.nativeUpdate(
+        ExecutionEntity,
+        { id: request.executionId, status: 'RUNNING' },
+        { status: 'WAITING_FOR_APPROVAL' },
+      );
+    },
+
+    async closeApproval(closure: ApprovalClosure): Promise<void> {
+      const em = deps.orm.em.fork();
+      await em.nativeUpdate(
+        ApprovalEntity,
+        { id: closure.id, status: 'PENDING' },
+        {
+          status: closure.status,
+          action: closure.action ?? null,
+          decidedBy: closure.decided_by?.id ?? null,
+          decidedByEmail: closure.decided_by?.email ?? null,
+          comment: closure.comment ?? null,
+          decidedAt: new Date(),
+        },
+      );
+      const stillWaiting = await em.count(ApprovalEntity, {
+        executionId: closure.executionId,
+        status: 'PENDING',
+      });
+      if (stillWaiting === 0) {
+        await em.nativeUpdate(
+          ExecutionEntity,
+          { id: closure.executionId, status: 'WAITING_FOR_APPROVAL' },
+          { status: 'RUNNING' },
+        );
+      }
+    },
+
+    async webhookTargets(request: { groupId: string; event: WebhookEvent }): Promise<string[]> {
+      const hooks = await deps.orm.em
+        .fork()
+        .find(
+          WebhookEntity,
+          { groupId: request.groupId, enabled: true },
+          { fields: ['id', 'events'] },
+        );
+      return hooks.filter((hook) => hook.events.includes(request.event)).map((hook) => hook.id);
+    },
+
+    async deliverWebhook(request: {
+      webhookId: string;
+      event: WebhookEvent;
+      payload: Record<string, unknown>;
+    }): Promise<void> {
+      const hook = await deps.orm.em.fork().findOne(WebhookEntity, { id: request.webhookId });
+      if (!hook || !hook.enabled) return; // deleted or disabled since: nothing to deliver
+      const url = new URL(hook.url);
+      if (!deps.allowPrivateNetworks) {
+        await assertPublicHost(url).catch((error: Error) => {
+          throw ApplicationFailure.create({ message: error.message, nonRetryable: true });
+        });
+      }
+      const body = JSON.stringify(request.payload);
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Kasal-Webhook/1.0',
+          'x-kasal-event': request.event,
+          [SIGNATURE_HEADER]: signWebhookBody(deps.secrets.open(hook.secretEncrypted), body),
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(15_000),
+      });
+      if (!response.ok) {
+        throw ApplicationFailure.create({
+          type: 'KasalWebhook.DeliveryFailed',
+          message: `Webhook ${hook.name} answered HTTP ${response.status}`,
+        });
+      }
+    },
+  };
+}
