@@ -60,7 +60,7 @@ class FlowRejected extends Error {
 
 export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult> {
   const { plan, executionId, groupId } = input;
-  const state: Record<string, unknown> = structuredClone(plan.state.initial);
+  const state = JSON.parse(JSON.stringify(plan.state.initial)) as Record<string, unknown>;
   const progress: FlowProgress = {
     status: 'RUNNING',
     state,

@@ -27,14 +27,19 @@ export const ExecutionRequestSchema = z
   })
   .superRefine((request, ctx) => {
     const kasal = request.agents_yaml !== undefined || request.tasks_yaml !== undefined;
-    const given = [request.crew_id !== undefined, request.crew !== undefined, kasal].filter(
-      Boolean,
-    );
+    const given = [
+      request.crew_id !== undefined,
+      request.crew !== undefined,
+      request.flow_id !== undefined,
+      request.flow !== undefined,
+      kasal,
+    ].filter(Boolean);
     if (given.length !== 1) {
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message: 'give exactly one of "crew_id", "crew", or "agents_yaml" with "tasks_yaml"',
+        message:
+          'give exactly one of "crew_id", "crew", "flow_id", "flow", or "agents_yaml" with "tasks_yaml"',
       });
     }
     if (kasal && (request.agents_yaml === undefined || request.tasks_yaml === undefined)) {
