@@ -9,12 +9,18 @@ import { signWebhookBody } from '../../activities/hitl.activities';
 import { startApi, type ApiHarness } from '../support/api-harness';
 import { step } from '../support/flow-fixtures';
 import { waitFor } from '../support/processes';
-import { startScriptedLlmServer, type RecordedRequest, type ScriptedLlmServer } from '../support/scripted-llm-server';
+import {
+  startScriptedLlmServer,
+  type RecordedRequest,
+  type ScriptedLlmServer,
+} from '../support/scripted-llm-server';
 import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
 
 const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED', 'REJECTED'];
 const prompt = (request: RecordedRequest) =>
-  String([...request.body.messages].reverse().find((message) => message.role === 'user')?.content ?? '');
+  String(
+    [...request.body.messages].reverse().find((message) => message.role === 'user')?.content ?? '',
+  );
 
 interface Delivery {
   event: string;
@@ -27,6 +33,7 @@ describe('human in the loop', () => {
   let api: ApiHarness;
   let worker: WorkerHarness;
   let hooks: Server;
+  let apiEnv: Record<string, string>;
   const deliveries: Delivery[] = [];
 
   beforeAll(async () => {
@@ -45,12 +52,13 @@ describe('human in the loop', () => {
       });
     });
     await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
-    api = await startApi('postgres', {
+    apiEnv = {
       TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
       OPENAI_BASE_URL: `${llm.url}/v1`,
       OPENAI_API_KEY: 'sk-hitl',
       KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
-    });
+    };
+    api = await startApi('postgres', apiEnv);
     worker = await startWorker(api);
   });
   afterAll(async () => {
@@ -64,7 +72,10 @@ describe('human in the loop', () => {
     flow: {
       name: 'Gated',
       start: ['draft'],
-      steps: [step('draft', 'Draft the text'), step('publish', 'Publish the text', { listen: { to: ['draft'] } })],
+      steps: [
+        step('draft', 'Draft the text'),
+        step('publish', 'Publish the text', { listen: { to: ['draft'] } }),
+      ],
       gates: [{ from: 'draft', to: 'publish', message: 'Approve the draft?', ...gate }],
     },
   });
@@ -78,7 +89,9 @@ describe('human in the loop', () => {
   const waitingApproval = async (id: string) => {
     const waiting = await waitFor(`approval of ${id}`, async () => {
       const current = await execution(id);
-      return current.status === 'WAITING_FOR_APPROVAL' && current.approvals.length > 0 ? current : undefined;
+      return current.status === 'WAITING_FOR_APPROVAL' && current.approvals.length > 0
+        ? current
+        : undefined;
     });
     return waiting.approvals[0].id as string;
   };
@@ -87,29 +100,52 @@ describe('human in the loop', () => {
       const current = await execution(id);
       return FINAL.includes(current.status) ? current : undefined;
     });
-  const decide = (id: string, verb: 'approve' | 'reject', body: Record<string, unknown> = {}, token = api.adminToken) =>
-    api.http.post(`/api/v1/hitl/approvals/${id}/${verb}`, { token, body });
+  const decide = (
+    id: string,
+    verb: 'approve' | 'reject',
+    body: Record<string, unknown> = {},
+    token = api.adminToken,
+  ) => api.http.post(`/api/v1/hitl/approvals/${id}/${verb}`, { token, body });
 
   it('waits at a gate, lists it as pending, continues on approval, and refuses a second decision', async () => {
     const secret = 'webhook-secret-0123456789';
     const hook = await api.http.post('/api/v1/webhooks', {
       token: api.adminToken,
-      body: { name: 'ops', url: `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`, events: ['gate_reached', 'gate_approved'], secret },
+      body: {
+        name: 'ops',
+        url: `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`,
+        events: ['gate_reached', 'gate_approved'],
+        secret,
+      },
     });
     expect(hook.status).toBe(201);
     expect(hook.body.secret).toBe(secret);
-    expect(JSON.stringify((await api.http.get('/api/v1/webhooks', { token: api.adminToken })).body)).not.toContain(secret);
+    expect(
+      JSON.stringify((await api.http.get('/api/v1/webhooks', { token: api.adminToken })).body),
+    ).not.toContain(secret);
 
     const id = await start(gatedFlow());
     const approvalId = await waitingApproval(id);
     const pending = await api.http.get('/api/v1/hitl/pending', { token: api.adminToken });
     expect(pending.body.items).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ id: approvalId, execution_id: id, kind: 'gate', gate_from: 'draft', gate_to: 'publish', status: 'PENDING' }),
+        expect.objectContaining({
+          id: approvalId,
+          execution_id: id,
+          kind: 'gate',
+          gate_from: 'draft',
+          gate_to: 'publish',
+          status: 'PENDING',
+        }),
       ]),
     );
-    const detail = await api.http.get(`/api/v1/hitl/approvals/${approvalId}`, { token: api.adminToken });
-    expect(detail.body).toMatchObject({ message: 'Approve the draft?', subject: expect.stringContaining('answer to') });
+    const detail = await api.http.get(`/api/v1/hitl/approvals/${approvalId}`, {
+      token: api.adminToken,
+    });
+    expect(detail.body).toMatchObject({
+      message: 'Approve the draft?',
+      subject: expect.stringContaining('answer to'),
+    });
 
     const approved = await decide(approvalId, 'approve', { comment: 'looks good' });
     expect(approved.status).toBe(200);
@@ -118,16 +154,31 @@ describe('human in the loop', () => {
 
     const done = await finished(id);
     expect(done.status).toBe('COMPLETED');
-    expect(done.flow.steps.map((item: { status: string }) => item.status)).toEqual(['COMPLETED', 'COMPLETED']);
-    const stored = await api.http.get(`/api/v1/hitl/approvals/${approvalId}`, { token: api.adminToken });
-    expect(stored.body).toMatchObject({ status: 'APPROVED', decided_by: 'admin@kasal.test', action: 'approve' });
+    expect(done.flow.steps.map((item: { status: string }) => item.status)).toEqual([
+      'COMPLETED',
+      'COMPLETED',
+    ]);
+    const stored = await api.http.get(`/api/v1/hitl/approvals/${approvalId}`, {
+      token: api.adminToken,
+    });
+    expect(stored.body).toMatchObject({
+      status: 'APPROVED',
+      decided_by: 'admin@kasal.test',
+      action: 'approve',
+    });
 
     // Signed webhooks for the gate being reached and approved.
     await waitFor('webhooks', () => (deliveries.length >= 2 ? deliveries : undefined));
-    expect(deliveries.map((delivery) => delivery.event).sort()).toEqual(['gate_approved', 'gate_reached']);
+    expect(deliveries.map((delivery) => delivery.event).sort()).toEqual([
+      'gate_approved',
+      'gate_reached',
+    ]);
     for (const delivery of deliveries) {
       expect(delivery.signature).toBe(signWebhookBody(secret, delivery.body));
-      expect(JSON.parse(delivery.body)).toMatchObject({ approval_id: approvalId, execution_id: id });
+      expect(JSON.parse(delivery.body)).toMatchObject({
+        approval_id: approvalId,
+        execution_id: id,
+      });
     }
     await api.http.delete(`/api/v1/webhooks/${hook.body.id}`, { token: api.adminToken });
   });
@@ -135,11 +186,15 @@ describe('human in the loop', () => {
   it('ends the run as REJECTED on a rejection', async () => {
     const id = await start(gatedFlow());
     const approvalId = await waitingApproval(id);
-    expect((await decide(approvalId, 'reject', { action: 'reject', comment: 'off topic' })).body.status).toBe('REJECTED');
+    expect(
+      (await decide(approvalId, 'reject', { action: 'reject', comment: 'off topic' })).body.status,
+    ).toBe('REJECTED');
     const done = await finished(id);
     expect(done.status).toBe('REJECTED');
     expect(done.error).toContain('off topic');
-    expect(done.flow.steps.find((item: { id: string }) => item.id === 'publish').status).toBe('WAITING_FOR_APPROVAL');
+    expect(done.flow.steps.find((item: { id: string }) => item.id === 'publish').status).toBe(
+      'WAITING_FOR_APPROVAL',
+    );
   });
 
   it('sends the work back with the comment on retry, then asks again', async () => {
@@ -149,7 +204,9 @@ describe('human in the loop', () => {
     const noComment = await decide(first, 'reject', { action: 'retry' });
     expect(noComment.status).toBe(400);
     expect(noComment.body.error.details.fields[0].path).toBe('comment');
-    expect((await decide(first, 'reject', { action: 'retry', comment: 'shorter please' })).status).toBe(200);
+    expect(
+      (await decide(first, 'reject', { action: 'retry', comment: 'shorter please' })).status,
+    ).toBe(200);
 
     const second = await waitFor('the second approval', async () => {
       const current = await execution(id);
@@ -172,7 +229,9 @@ describe('human in the loop', () => {
     const done = await finished(id);
     expect(done.status).toBe(status);
     expect(done.error).toContain('timed out');
-    const stored = await api.http.get(`/api/v1/hitl/approvals/${approvalId}`, { token: api.adminToken });
+    const stored = await api.http.get(`/api/v1/hitl/approvals/${approvalId}`, {
+      token: api.adminToken,
+    });
     expect(stored.body.status).toBe('TIMED_OUT');
     const late = await decide(approvalId, 'approve');
     expect(late.status).toBe(409);
@@ -183,13 +242,19 @@ describe('human in the loop', () => {
     const outsider = await api.createUser('outsider-hitl@kasal.test');
     const approver = await api.createUser('approver@kasal.test');
     const viewer = await api.createUser('viewer-hitl@kasal.test');
-    const team = await api.http.post('/api/v1/groups', { token: api.adminToken, body: { name: 'Reviewers' } });
+    const team = await api.http.post('/api/v1/groups', {
+      token: api.adminToken,
+      body: { name: 'Reviewers' },
+    });
     const groupId: string = team.body.id;
     for (const [email, role] of [
       ['approver@kasal.test', 'operator'],
       ['viewer-hitl@kasal.test', 'viewer'],
     ]) {
-      await api.http.post(`/api/v1/groups/${groupId}/members`, { token: api.adminToken, body: { email, role } });
+      await api.http.post(`/api/v1/groups/${groupId}/members`, {
+        token: api.adminToken,
+        body: { email, role },
+      });
     }
     const started = await api.http.post('/api/v1/executions', {
       token: api.adminToken,
@@ -198,23 +263,36 @@ describe('human in the loop', () => {
     });
     const id: string = started.body.execution_id;
     const approvalId = await waitFor('the gate', async () => {
-      const current = (await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken, groupId })).body;
+      const current = (
+        await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken, groupId })
+      ).body;
       return current.approvals?.[0]?.id as string | undefined;
     });
 
-    expect((await api.http.get(`/api/v1/hitl/approvals/${approvalId}`, { token: outsider.token })).status).toBe(404);
+    expect(
+      (await api.http.get(`/api/v1/hitl/approvals/${approvalId}`, { token: outsider.token }))
+        .status,
+    ).toBe(404);
     expect((await decide(approvalId, 'approve', {}, outsider.token)).status).toBe(404);
-    expect((await api.http.get('/api/v1/hitl/pending', { token: outsider.token })).body.total).toBe(0);
+    expect((await api.http.get('/api/v1/hitl/pending', { token: outsider.token })).body.total).toBe(
+      0,
+    );
     expect((await decide(approvalId, 'approve', {}, viewer.token)).status).toBe(403);
     const notListed = await decide(approvalId, 'approve', {}, api.adminToken);
     expect(notListed.status).toBe(403);
     expect(notListed.body.error.message).toContain('not an allowed approver');
 
-    const pendingForApprover = await api.http.get('/api/v1/hitl/pending', { token: approver.token });
-    expect(pendingForApprover.body.items.map((item: { id: string }) => item.id)).toContain(approvalId);
+    const pendingForApprover = await api.http.get('/api/v1/hitl/pending', {
+      token: approver.token,
+    });
+    expect(pendingForApprover.body.items.map((item: { id: string }) => item.id)).toContain(
+      approvalId,
+    );
     expect((await decide(approvalId, 'approve', {}, approver.token)).status).toBe(200);
     const done = await waitFor('the run', async () => {
-      const current = (await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken, groupId })).body;
+      const current = (
+        await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken, groupId })
+      ).body;
       return FINAL.includes(current.status) ? current : undefined;
     });
     expect(done.status).toBe('COMPLETED');
@@ -226,11 +304,21 @@ describe('human in the loop', () => {
       crew: {
         name: 'Reviewed crew',
         agents: [{ id: 'a', role: 'Writer', goal: 'Write' }],
-        tasks: [{ id: 'write', description: 'Write a slogan', expected_output: 'A slogan', agent: 'a', human_input: true }],
+        tasks: [
+          {
+            id: 'write',
+            description: 'Write a slogan',
+            expected_output: 'A slogan',
+            agent: 'a',
+            human_input: true,
+          },
+        ],
       },
     });
     const first = await waitingApproval(id);
-    expect((await api.http.get(`/api/v1/hitl/approvals/${first}`, { token: api.adminToken })).body).toMatchObject({
+    expect(
+      (await api.http.get(`/api/v1/hitl/approvals/${first}`, { token: api.adminToken })).body,
+    ).toMatchObject({
       kind: 'task',
       task_key: 'write',
     });
@@ -246,11 +334,17 @@ describe('human in the loop', () => {
     expect(llm.requests).toHaveLength(2);
   });
 
-  it('loses nothing when the worker restarts while a run waits', async () => {
+  it('loses nothing when the worker and the API restart while a run waits', async () => {
     const id = await start(gatedFlow());
     const approvalId = await waitingApproval(id);
     await worker.stop();
+    await api.close({ keepDatabase: true });
+    api = await startApi('postgres', apiEnv, api);
     worker = await startWorker(api);
+    expect(
+      (await api.http.get(`/api/v1/hitl/approvals/${approvalId}`, { token: api.adminToken })).body
+        .status,
+    ).toBe('PENDING');
     expect((await decide(approvalId, 'approve')).status).toBe(200);
     expect((await finished(id)).status).toBe('COMPLETED');
   });

@@ -54,15 +54,21 @@ export interface ApiHarness {
     email: string,
     password?: string,
   ): Promise<{ id: string; token: string; personalGroupId: string }>;
-  close(): Promise<void>;
+  close(options?: { keepDatabase?: boolean }): Promise<void>;
 }
 
 export async function startApi(
   databaseType: DatabaseType,
   env: Record<string, string> = {},
+  /** Start on the database (and environment) of an API that was stopped with `keepDatabase`. */
+  previous?: ApiHarness,
 ): Promise<ApiHarness> {
-  const database = await createTestDatabase(databaseType);
-  const config = loadConfig({ ...baseTestEnv(database), ...env });
+  const database = previous?.database ?? (await createTestDatabase(databaseType));
+  const config = loadConfig({
+    ...baseTestEnv(database),
+    ...env,
+    ...(previous && { KASAL_HOME: previous.config.home }),
+  });
   const logger = createLogger(config.logLevel, 'test-api');
   const orm = await initORM(config.database, logger);
   await prepareSchema(orm, config.database);
@@ -105,12 +111,12 @@ export async function startApi(
       const me = await http.get('/api/v1/auth/me', { token });
       return { id: created.body.id, token, personalGroupId: me.body.current_group_id };
     },
-    async close() {
+    async close(options = {}) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await temporal.connection.close();
       await orm.close();
-      await database.drop();
+      if (!options.keepDatabase) await database.drop();
     },
   };
 }
