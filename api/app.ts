@@ -1,6 +1,7 @@
 /** `createApp(deps)`: the Express application, without `listen`. */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
@@ -16,6 +17,7 @@ import { buildOpenApiDocument, createOpenApiRegistry } from './http/openapi';
 import './http/request-context';
 import { createAccessGuards } from './middleware/access-guards';
 import { addAuthRoutes } from './routes/auth.routes';
+import { addCodecRoutes, codecCors } from './routes/codec.routes';
 import { addDefinitionsRoutes } from './routes/definitions.routes';
 import { addExecutionsRoutes } from './routes/executions.routes';
 import { addFlowImportRoutes } from './routes/flow-import.routes';
@@ -39,6 +41,8 @@ export interface AppDeps {
   tokens: TokenService;
   temporal: Client;
   secrets: SecretBox;
+  /** The payload codec, served to the Temporal Web UI at /api/v1/codec. */
+  codec: PayloadCodec;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -95,12 +99,15 @@ export function createApp(deps: AppDeps): Express {
     new ExecutionsService({
       temporal: deps.temporal,
       taskQueue: deps.config.temporal.taskQueue,
+      webUi: { url: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace },
       defaultModel: deps.config.llm.defaultModel,
       models,
       logger: deps.logger,
     }),
   );
   addHitlRoutes(endpoints, new HitlService({ temporal: deps.temporal, logger: deps.logger }));
+  app.use(`${API_BASE_PATH}/codec`, codecCors(deps.config.temporal.uiUrl));
+  addCodecRoutes(endpoints, deps.codec);
   addWebhooksRoutes(endpoints, new WebhooksService(deps.secrets));
   app.use(API_BASE_PATH, router);
 

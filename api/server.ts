@@ -6,7 +6,7 @@ import { createSecretBox } from '../shared/node/crypto/secret-box';
 import { initORM, prepareSchema } from '../shared/node/db/orm';
 import { createLogger } from '../shared/node/logger';
 import { runMain } from '../shared/node/process';
-import { createLazyTemporalClient } from '../shared/node/temporal/connection';
+import { createLazyTemporalClient, createPayloadCodec } from '../shared/node/temporal/connection';
 import { createApp } from './app';
 import { announceAdmin } from './admin-banner';
 import { ensureAdmin } from './services/seed.service';
@@ -19,9 +19,10 @@ runMain('api', async () => {
   await prepareSchema(orm, config.database);
   if (config.autoSeed) announceAdmin(config, await ensureAdmin(orm.em.fork(), config.admin));
 
-  const temporal = createLazyTemporalClient(config.temporal);
+  const codec = createPayloadCodec(config);
+  const temporal = createLazyTemporalClient(config.temporal, codec);
   const secrets = createSecretBox(resolveEncryptionKey(config));
-  const app = createApp({ config, orm, logger, tokens, temporal, secrets });
+  const app = createApp({ config, orm, logger, tokens, temporal, secrets, codec });
   const server = app.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

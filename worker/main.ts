@@ -6,7 +6,7 @@ import { createSecretBox } from '../shared/node/crypto/secret-box';
 import { initORM } from '../shared/node/db/orm';
 import { createLogger } from '../shared/node/logger';
 import { runMain } from '../shared/node/process';
-import { ensureSearchAttributes } from '../shared/node/temporal/connection';
+import { createPayloadCodec, ensureSearchAttributes } from '../shared/node/temporal/connection';
 import { workflowSource } from './options';
 
 runMain('worker', async () => {
@@ -21,6 +21,7 @@ runMain('worker', async () => {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(),
+    dataConverter: { payloadCodecs: [createPayloadCodec(config)] },
     activities: createActivities({
       orm,
       logger,

@@ -73,6 +73,7 @@ export const ExecutionSchema = ExecutionSummarySchema.extend({
   current_step: z.string().nullable().describe('While running: what the workflow is doing now'),
   stop_requested: z.boolean(),
   live: z.boolean().describe('true when the detail came from the running workflow'),
+  web_ui_url: z.string().describe('This execution in the Temporal Web UI'),
   approvals: z
     .array(z.object({ id: z.uuid(), kind: z.string(), message: z.string() }))
     .describe('Approvals the execution is waiting for'),

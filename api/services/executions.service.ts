@@ -42,6 +42,8 @@ const QUERY_TIMEOUT_MS = 3000;
 
 export interface ExecutionsDeps {
   temporal: Client;
+  /** Where the Temporal Web UI shows this namespace's workflows. */
+  webUi: { url: string; namespace: string };
   taskQueue: string;
   defaultModel: string;
   models: ModelConfigsService;
@@ -216,7 +218,12 @@ export class ExecutionsService {
             ...(execution.outputJson != null && { output_json: execution.outputJson }),
           }
         : null;
-    const common = { ...serializeExecution(execution), inputs: execution.inputs, result };
+    const common = {
+      ...serializeExecution(execution),
+      inputs: execution.inputs,
+      result,
+      web_ui_url: `${this.deps.webUi.url}/namespaces/${encodeURIComponent(this.deps.webUi.namespace)}/workflows/${encodeURIComponent(execution.workflowId)}`,
+    };
 
     if (execution.kind === 'flow') {
       const live = running ? await this.query<FlowProgress>(execution, 'flowProgress') : undefined;

@@ -77,6 +77,15 @@ export const EnvSchema = z.object({
       )
       .optional(),
   ),
+  KASAL_PAYLOAD_KEYS: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^[\w.-]+:[0-9a-fA-F]{64}(,[\w.-]+:[0-9a-fA-F]{64})*$/,
+        'must be id:64-hex-characters pairs separated by commas (the first one encrypts)',
+      )
+      .optional(),
+  ),
   KASAL_TOOLS_FILE_ROOT: optionalString,
   KASAL_TOOLS_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
   KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
@@ -99,7 +108,14 @@ export interface Config {
   docsEnabled: boolean;
   autoSeed: boolean;
   database: DatabaseConfig;
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl: string;
+    /** KASAL_PAYLOAD_KEYS as configured; see payloadKeys(). */
+    payloadKeys?: string;
+  };
   auth: {
     /** JWT_SECRET as configured; the API resolves a missing one with `resolveJwtSecret`. */
     jwtSecret?: string;
@@ -159,6 +175,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       uiUrl: env.TEMPORAL_UI_URL ?? `http://${uiHost}:8233`,
+      ...(env.KASAL_PAYLOAD_KEYS && { payloadKeys: env.KASAL_PAYLOAD_KEYS }),
     },
     auth: {
       ...(env.JWT_SECRET && { jwtSecret: env.JWT_SECRET }),

@@ -5,7 +5,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { ModelConfigEntity } from '../../shared/node/db/entities';
 import { startApi, temporalAddress, type ApiHarness } from '../support/api-harness';
-import { historyText } from '../support/history-text';
+import { createPayloadCodec } from '../../shared/node/temporal/connection';
+import { decodedPayloadsText, historyText } from '../support/history-text';
 import { waitFor } from '../support/processes';
 import { startScriptedLlmServer, type ScriptedLlmServer } from '../support/scripted-llm-server';
 import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
@@ -35,7 +36,10 @@ describe('execution control', () => {
       OPENAI_API_KEY: 'sk-platform-default',
     });
     worker = await startWorker(api);
-    temporal = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
+    temporal = new Client({
+      connection: await Connection.connect({ address: temporalAddress() }),
+      dataConverter: { payloadCodecs: [createPayloadCodec(api.config)] },
+    });
   });
   afterAll(async () => {
     await worker?.stop();
@@ -170,10 +174,12 @@ describe('execution control', () => {
     expect(llm.requests[0]!.body).toMatchObject({ model: 'served-model-7b', temperature: 0.3 });
 
     const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
-    const serialized = historyText(history);
-    expect(serialized).toContain('served-model-7b'); // the history is really there…
-    expect(serialized).not.toContain(secretKey); // …and the key is not in it
-    expect(serialized).not.toContain('sk-platform-default');
+    const decoded = await decodedPayloadsText(history, createPayloadCodec(api.config));
+    expect(decoded).toContain('served-model-7b'); // the history is really there…
+    for (const text of [decoded, historyText(history)]) {
+      expect(text).not.toContain(secretKey); // …and the key is not in it
+      expect(text).not.toContain('sk-platform-default');
+    }
 
     const row = await api.orm.em.fork().findOneOrFail(ModelConfigEntity, { id: created.body.id });
     expect(row.apiKeyEncrypted).toMatch(/^v1\./);

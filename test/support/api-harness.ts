@@ -14,7 +14,10 @@ import { loadConfig, resolveEncryptionKey, type Config } from '../../shared/node
 import { createSecretBox } from '../../shared/node/crypto/secret-box';
 import { initORM, prepareSchema, type Orm } from '../../shared/node/db/orm';
 import { createLogger } from '../../shared/node/logger';
-import { createLazyTemporalClient } from '../../shared/node/temporal/connection';
+import {
+  createLazyTemporalClient,
+  createPayloadCodec,
+} from '../../shared/node/temporal/connection';
 import { createTestDatabase, type DatabaseType, type TestDatabase } from './databases';
 import { HttpClient } from './http-client';
 
@@ -73,7 +76,8 @@ export async function startApi(
   const orm = await initORM(config.database, logger);
   await prepareSchema(orm, config.database);
   await ensureAdmin(orm.em.fork(), config.admin);
-  const temporal = createLazyTemporalClient(config.temporal);
+  const codec = createPayloadCodec(config);
+  const temporal = createLazyTemporalClient(config.temporal, codec);
   const app = createApp({
     config,
     orm,
@@ -81,6 +85,7 @@ export async function startApi(
     tokens: createTokenService(config.auth, TEST_JWT_SECRET),
     temporal,
     secrets: createSecretBox(resolveEncryptionKey(config)),
+    codec,
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

@@ -10,6 +10,9 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { format, resolveConfig } from 'prettier';
 import { startApi, temporalAddress, type ApiHarness } from './api-harness';
+
+/** The payload key of recorded histories (test data only: it protects nothing). */
+export const HISTORY_PAYLOAD_KEYS = `history:${'42'.repeat(32)}`;
 import { waitFor } from './processes';
 import { startScriptedLlmServer, type ScriptedLlmServer } from './scripted-llm-server';
 import { startWorker, uniqueTaskQueue, type WorkerHarness } from './worker-harness';
@@ -156,6 +159,8 @@ export async function recordCrewHistories(outDir: string = HISTORIES_DIR): Promi
       OPENAI_BASE_URL: `${llm.url}/v1`,
       OPENAI_API_KEY: 'sk-platform-default',
       KASAL_TOOLS_FILE_ROOT: files,
+      // A fixed key, so the replay test can decrypt what is recorded.
+      KASAL_PAYLOAD_KEYS: HISTORY_PAYLOAD_KEYS,
     });
     worker = await startWorker(api);
     connection = await Connection.connect({ address: temporalAddress() });

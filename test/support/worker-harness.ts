@@ -5,6 +5,7 @@ import { createActivities } from '../../activities';
 import { resolveEncryptionKey } from '../../shared/node/config';
 import { createSecretBox } from '../../shared/node/crypto/secret-box';
 import { createLogger } from '../../shared/node/logger';
+import { createPayloadCodec } from '../../shared/node/temporal/connection';
 import type { ApiHarness } from './api-harness';
 import { temporalAddress } from './api-harness';
 
@@ -31,6 +32,7 @@ export async function startWorker(api: ApiHarness): Promise<WorkerHarness> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('../../workflows'),
+    dataConverter: { payloadCodecs: [createPayloadCodec(config)] },
     activities: createActivities({
       orm: api.orm,
       logger: createLogger('silent', 'test-worker'),

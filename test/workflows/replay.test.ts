@@ -16,6 +16,8 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { AesGcmPayloadCodec, payloadKeys } from '../../shared/node/temporal/payload-codec';
+import { HISTORY_PAYLOAD_KEYS } from '../support/history-recorder';
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
 
@@ -57,7 +59,15 @@ describe('workflow replay', () => {
   const replay = async (histories: { name: string; json: unknown }[]) => {
     const results: ReplayResult[] = [];
     const replayed = Worker.runReplayHistories(
-      { workflowBundle },
+      {
+        workflowBundle,
+        // Histories recorded since payload encryption are encrypted; older ones pass through.
+        dataConverter: {
+          payloadCodecs: [
+            new AesGcmPayloadCodec(payloadKeys(HISTORY_PAYLOAD_KEYS, Buffer.alloc(32))),
+          ],
+        },
+      },
       histories.map(({ name, json }) => ({ workflowId: name, history: historyFromJSON(json) })),
     );
     for await (const result of replayed) results.push(result);

@@ -2,15 +2,30 @@
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../search-attributes';
-import type { Config } from '../config';
+import type { PayloadCodec } from '@temporalio/common';
+import { resolveEncryptionKey, type Config } from '../config';
+import { AesGcmPayloadCodec, payloadKeys } from './payload-codec';
 import type { Logger } from '../logger';
 
 export type TemporalSettings = Config['temporal'];
 
+/** The codec that encrypts payloads; the API's client and every worker use the same keys. */
+export function createPayloadCodec(
+  config: Pick<Config, 'temporal' | 'env' | 'home' | 'encryptionKey'>,
+): PayloadCodec {
+  return new AesGcmPayloadCodec(
+    payloadKeys(config.temporal.payloadKeys, resolveEncryptionKey(config)),
+  );
+}
+
 /** A client whose connection opens on first use, so the API starts while Temporal is down. */
-export function createLazyTemporalClient(settings: TemporalSettings): Client {
+export function createLazyTemporalClient(settings: TemporalSettings, codec: PayloadCodec): Client {
   const connection = Connection.lazy({ address: settings.address });
-  return new Client({ connection, namespace: settings.namespace });
+  return new Client({
+    connection,
+    namespace: settings.namespace,
+    dataConverter: { payloadCodecs: [codec] },
+  });
 }
 
 /** Answers when the Temporal frontend responds within the deadline; throws otherwise. */

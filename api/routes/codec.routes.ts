@@ -1,0 +1,75 @@
+/**
+ * Temporal's codec-server endpoints (`/codec/encode`, `/codec/decode`), so the Temporal Web UI
+ * shows decrypted payloads to signed-in users; everyone else sees ciphertext.
+ */
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import type { EndpointRouter } from '../http/endpoint';
+
+const PayloadJsonSchema = z.object({
+  metadata: z.record(z.string(), z.string()).optional().describe('base64 values'),
+  data: z.string().optional().describe('base64'),
+});
+const PayloadsSchema = z
+  .object({ payloads: z.array(PayloadJsonSchema).max(1000) })
+  .meta({ id: 'CodecPayloads' });
+
+type PayloadJson = z.infer<typeof PayloadJsonSchema>;
+
+const fromJson = (payload: PayloadJson): Payload => ({
+  metadata: Object.fromEntries(
+    Object.entries(payload.metadata ?? {}).map(([key, value]) => [
+      key,
+      Buffer.from(value, 'base64'),
+    ]),
+  ),
+  data: Buffer.from(payload.data ?? '', 'base64'),
+});
+
+const toJson = (payload: Payload): PayloadJson => ({
+  metadata: Object.fromEntries(
+    Object.entries(payload.metadata ?? {}).map(([key, value]) => [
+      key,
+      Buffer.from(value ?? new Uint8Array()).toString('base64'),
+    ]),
+  ),
+  data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
+});
+
+export function addCodecRoutes(endpoints: EndpointRouter, codec: PayloadCodec): void {
+  for (const operation of ['encode', 'decode'] as const) {
+    endpoints.add({
+      method: 'post',
+      path: `/codec/${operation}`,
+      tags: ['Temporal Web UI'],
+      summary: `${operation === 'encode' ? 'Encrypt' : 'Decrypt'} Temporal payloads (codec server for the Web UI)`,
+      access: 'user',
+      body: PayloadsSchema,
+      subject: 'payloads',
+      response: PayloadsSchema,
+      handler: async ({ body }) => ({
+        payloads: (await codec[operation](body.payloads.map(fromJson))).map(toJson),
+      }),
+    });
+  }
+}
+
+/** CORS for the Temporal Web UI's origin only, which calls the codec from the browser. */
+export function codecCors(uiUrl: string): RequestHandler {
+  const origin = new URL(uiUrl).origin;
+  return (req, res, next) => {
+    if (req.headers.origin === origin) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Namespace');
+      res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+      res.setHeader('Vary', 'Origin');
+    }
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * History at rest holds no prompt or answer in clear; the API's codec endpoints decrypt it for
+ * signed-in users (as the Temporal Web UI asks them to) and refuse everyone else.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { startApi, temporalAddress, type ApiHarness } from '../support/api-harness';
+import { historyText } from '../support/history-text';
+import { waitFor } from '../support/processes';
+import { startScriptedLlmServer, type ScriptedLlmServer } from '../support/scripted-llm-server';
+import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
+
+describe('payload encryption and the codec server', () => {
+  let llm: ScriptedLlmServer;
+  let api: ApiHarness;
+  let worker: WorkerHarness;
+  let raw: Client;
+
+  beforeAll(async () => {
+    llm = await startScriptedLlmServer();
+    llm.respondWith(() => ({ content: 'The confidential answer' }));
+    api = await startApi('postgres', {
+      TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
+      OPENAI_BASE_URL: `${llm.url}/v1`,
+      OPENAI_API_KEY: 'sk-codec',
+      TEMPORAL_UI_URL: 'http://ui.kasal.test:8233',
+    });
+    worker = await startWorker(api);
+    // A client without the codec sees what Temporal stores.
+    raw = new Client({ connection: await Connection.connect({ address: temporalAddress() }) });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await raw?.connection.close();
+    await api?.close();
+    await llm?.close();
+  });
+
+  it('keeps prompts and answers out of history, and decodes them for signed-in users only', async () => {
+    const started = await api.http.post('/api/v1/executions', {
+      token: api.adminToken,
+      body: {
+        crew: {
+          name: 'Confidential',
+          agents: [{ id: 'a', role: 'Analyst', goal: 'Analyse the merger plan' }],
+          tasks: [
+            {
+              id: 't',
+              description: 'Summarise the secret merger plan',
+              expected_output: 'x',
+              agent: 'a',
+            },
+          ],
+        },
+      },
+    });
+    const execution = await waitFor('the run', async () => {
+      const current = await api.http.get(`/api/v1/executions/${started.body.execution_id}`, {
+        token: api.adminToken,
+      });
+      return current.body.status === 'COMPLETED' ? current.body : undefined;
+    });
+    expect(execution.web_ui_url).toBe(
+      `http://ui.kasal.test:8233/namespaces/default/workflows/${encodeURIComponent(started.body.workflow_id)}`,
+    );
+
+    const history = await raw.workflow.getHandle(started.body.workflow_id).fetchHistory();
+    const stored = historyText(history);
+    for (const secret of [
+      'secret merger plan',
+      'The confidential answer',
+      'Analyse the merger plan',
+    ]) {
+      expect(stored).not.toContain(secret);
+    }
+
+    // The Web UI sends the payloads as JSON with base64 fields.
+    const input =
+      history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const body = {
+      payloads: [
+        {
+          metadata: Object.fromEntries(
+            Object.entries(input?.metadata ?? {}).map(([key, value]) => [
+              key,
+              Buffer.from(value).toString('base64'),
+            ]),
+          ),
+          data: Buffer.from(input?.data ?? new Uint8Array()).toString('base64'),
+        },
+      ],
+    };
+    const decoded = await api.http.post('/api/v1/codec/decode', { token: api.adminToken, body });
+    expect(decoded.status).toBe(200);
+    const clear = Buffer.from(decoded.body.payloads[0].data, 'base64').toString('utf8');
+    expect(clear).toContain('Summarise the secret merger plan');
+
+    expect((await api.http.post('/api/v1/codec/decode', { body })).status).toBe(401);
+    expect(
+      (await api.http.post('/api/v1/codec/decode', { token: 'not-a-token', body })).status,
+    ).toBe(401);
+
+    const encoded = await api.http.post('/api/v1/codec/encode', {
+      token: api.adminToken,
+      body: decoded.body,
+    });
+    expect(Buffer.from(encoded.body.payloads[0].data, 'base64').toString('utf8')).not.toContain(
+      'merger',
+    );
+  });
+
+  it('answers CORS preflights from the Web UI origin only', async () => {
+    const preflight = await api.http.request('OPTIONS', '/api/v1/codec/decode', {
+      headers: { origin: 'http://ui.kasal.test:8233', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://ui.kasal.test:8233');
+    const other = await api.http.request('OPTIONS', '/api/v1/codec/decode', {
+      headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST' },
+    });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
