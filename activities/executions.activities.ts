@@ -3,6 +3,15 @@ import type { FinishExecution } from '../shared/contracts/activities';
 import type { TaskState } from '../shared/plan/execution-state';
 import { ExecutionEntity, ExecutionTaskEntity } from '../shared/node/db/entities';
 import type { Orm } from '../shared/node/db/orm';
+import { executionEventKey, recordEvents, taskEventKey } from './events';
+
+const TASK_EVENT_TYPES = {
+  RUNNING: 'task_started',
+  COMPLETED: 'task_completed',
+  FAILED: 'task_failed',
+  STOPPED: 'task_stopped',
+  PENDING: 'task_pending',
+} as const;
 
 export function createExecutionActivities(deps: { orm: Orm }) {
   return {
@@ -14,6 +23,17 @@ export function createExecutionActivities(deps: { orm: Orm }) {
         execution.startedAt = new Date();
         await em.flush();
       }
+      await recordEvents(em, [
+        {
+          key: executionEventKey(executionId),
+          executionId,
+          groupId: execution.groupId,
+          type: `${execution.kind}_started`,
+          title: `${execution.kind === 'flow' ? 'Flow' : 'Crew'} started: ${execution.name}`,
+          data: { name: execution.name, inputs: execution.inputs },
+          occurredAt: execution.startedAt ?? new Date(),
+        },
+      ]);
     },
 
     async recordTaskState({
@@ -27,7 +47,7 @@ export function createExecutionActivities(deps: { orm: Orm }) {
       const execution = await em.findOneOrFail(
         ExecutionEntity,
         { id: executionId },
-        { fields: ['id', 'plan'] },
+        { fields: ['id', 'plan', 'groupId'] },
       );
       const tasks = (execution.plan as { tasks?: { key: string }[] }).tasks ?? [];
       const values = {
@@ -53,6 +73,33 @@ export function createExecutionActivities(deps: { orm: Orm }) {
       await em.upsert(ExecutionTaskEntity, values, {
         onConflictFields: ['executionId', 'taskKey'],
       });
+      const started = task.status === 'RUNNING';
+      await recordEvents(em, [
+        {
+          key: started
+            ? taskEventKey(executionId, task.key)
+            : `${taskEventKey(executionId, task.key)}:${task.status}`,
+          executionId,
+          groupId: execution.groupId,
+          type: started ? 'task_started' : TASK_EVENT_TYPES[task.status],
+          taskKey: task.key,
+          parentKey: started ? executionEventKey(executionId) : taskEventKey(executionId, task.key),
+          title: `Task ${task.name ?? task.key} ${started ? 'started' : task.status.toLowerCase()}`,
+          data: {
+            agent: task.agent ?? null,
+            ...(task.output !== undefined && { output: task.output }),
+            ...(task.output_json !== undefined && { output_json: task.output_json }),
+            ...(task.error !== undefined && { error: task.error }),
+            usage: task.usage,
+            llm_calls: task.llm_calls.length,
+            tool_calls: task.tool_calls,
+          },
+          ...(task.started_at &&
+            task.finished_at && {
+              durationMs: Date.parse(task.finished_at) - Date.parse(task.started_at),
+            }),
+        },
+      ]);
     },
 
     async finishExecution(request: FinishExecution): Promise<void> {
@@ -66,6 +113,28 @@ export function createExecutionActivities(deps: { orm: Orm }) {
       execution.startedAt ??= new Date();
       execution.finishedAt ??= new Date();
       await em.flush();
+      const completed = request.status === 'COMPLETED';
+      const failed = request.status === 'FAILED';
+      await recordEvents(em, [
+        {
+          key: `${request.executionId}:finished:${request.status}`,
+          executionId: request.executionId,
+          groupId: execution.groupId,
+          type:
+            completed || failed
+              ? `${execution.kind}_${completed ? 'completed' : 'failed'}`
+              : `execution_${request.status.toLowerCase()}`,
+          parentKey: executionEventKey(request.executionId),
+          title: `${execution.kind === 'flow' ? 'Flow' : 'Crew'} ${request.status.toLowerCase()}: ${execution.name}`,
+          data: {
+            status: request.status,
+            ...(request.output !== undefined && { output: request.output }),
+            ...(request.error !== undefined && { error: request.error }),
+            usage: request.usage,
+          },
+          durationMs: execution.finishedAt.getTime() - execution.startedAt.getTime(),
+        },
+      ]);
     },
   };
 }

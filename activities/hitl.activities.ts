@@ -13,6 +13,7 @@ import type {
 import type { SecretBox } from '../shared/node/crypto/secret-box';
 import { ApprovalEntity, ExecutionEntity, WebhookEntity } from '../shared/node/db/entities';
 import type { Orm } from '../shared/node/db/orm';
+import { executionEventKey, recordEvents, taskEventKey } from './events';
 import { assertPublicHost } from './tools/fetch-url.tool';
 
 export const SIGNATURE_HEADER = 'X-Kasal-Signature';
@@ -55,6 +56,25 @@ export function createHitlActivities(deps: {
         { id: request.executionId, status: 'RUNNING' },
         { status: 'WAITING_FOR_APPROVAL' },
       );
+      await recordEvents(em, [
+        {
+          key: `${request.id}:requested`,
+          executionId: request.executionId,
+          groupId: request.groupId,
+          type: 'hitl_feedback_requested',
+          taskKey: request.task_key,
+          parentKey: request.task_key
+            ? taskEventKey(request.executionId, request.task_key)
+            : executionEventKey(request.executionId),
+          title: request.message,
+          data: {
+            approval_id: request.id,
+            kind: request.kind,
+            gate_from: request.gate_from,
+            gate_to: request.gate_to,
+          },
+        },
+      ]);
     },
 
     async closeApproval(closure: ApprovalClosure): Promise<void> {
@@ -71,6 +91,26 @@ export function createHitlActivities(deps: {
           decidedAt: new Date(),
         },
       );
+      const approval = await em.findOne(ApprovalEntity, { id: closure.id });
+      if (approval) {
+        await recordEvents(em, [
+          {
+            key: `${closure.id}:received`,
+            executionId: closure.executionId,
+            groupId: approval.groupId,
+            type: 'hitl_feedback_received',
+            taskKey: approval.taskKey ?? undefined,
+            parentKey: `${closure.id}:requested`,
+            title: `${closure.status.toLowerCase().replace('_', ' ')}${closure.decided_by ? ` by ${closure.decided_by.email}` : ''}`,
+            data: {
+              approval_id: closure.id,
+              status: closure.status,
+              action: closure.action ?? null,
+              comment: closure.comment ?? null,
+            },
+          },
+        ]);
+      }
       const stillWaiting = await em.count(ApprovalEntity, {
         executionId: closure.executionId,
         status: 'PENDING',

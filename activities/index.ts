@@ -10,6 +10,7 @@ import type {
 import type { SecretBox } from '../shared/node/crypto/secret-box';
 import type { Orm } from '../shared/node/db/orm';
 import type { Logger } from '../shared/node/logger';
+import { recordEvents, type NewEvent } from './events';
 import { createExecutionActivities } from './executions.activities';
 import { createFlowActivities } from './flows.activities';
 import { createHitlActivities } from './hitl.activities';
@@ -38,9 +39,14 @@ export function createActivities(
     secrets: deps.secrets,
     defaults: deps.llm,
   });
+  const events = (batch: NewEvent[]) => recordEvents(deps.orm.em.fork(), batch);
   return {
-    ...createLlmActivities({ resolveModel, timeoutMs: deps.llm.timeoutMs }),
-    ...createToolActivities({ tools: builtinToolImplementations(deps.tools), logger: deps.logger }),
+    ...createLlmActivities({ resolveModel, timeoutMs: deps.llm.timeoutMs, events }),
+    ...createToolActivities({
+      tools: builtinToolImplementations(deps.tools),
+      logger: deps.logger,
+      events,
+    }),
     ...createExecutionActivities({ orm: deps.orm }),
     ...createFlowActivities({ orm: deps.orm }),
     ...createHitlActivities({

@@ -11,11 +11,16 @@ import type {
 } from 'openai/resources/chat/completions';
 import { FAILURE_TYPES } from '../shared/errors';
 import type { ChatMessage, LlmRequest, LlmResponse, ToolCall } from '../shared/llm/chat';
+import { stepKey, taskEventKey, type NewEvent } from './events';
 import type { ModelResolver } from './llm/model-resolver';
 
 const HEARTBEAT_INTERVAL_MS = 5000;
 
-export function createLlmActivities(deps: { resolveModel: ModelResolver; timeoutMs: number }) {
+export function createLlmActivities(deps: {
+  resolveModel: ModelResolver;
+  timeoutMs: number;
+  events: (events: NewEvent[]) => Promise<void>;
+}) {
   const clients = new Map<string, OpenAI>();
   const clientFor = (baseURL: string | undefined, apiKey: string) => {
     const cacheKey = `${baseURL ?? ''}\u0000${apiKey}`;
@@ -54,7 +59,7 @@ export function createLlmActivities(deps: { resolveModel: ModelResolver; timeout
             ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }]
             : [],
         );
-        return {
+        const response: LlmResponse = {
           content: choice?.message.content ?? null,
           tool_calls: toolCalls,
           usage: {
@@ -66,13 +71,68 @@ export function createLlmActivities(deps: { resolveModel: ModelResolver; timeout
           finish_reason: choice?.finish_reason ?? 'unknown',
           latency_ms: Math.round(performance.now() - started),
         };
+        await deps.events(llmEvents(request, target.model, response));
+        return response;
       } catch (error) {
-        throw classifyLlmError(error, target.model);
+        const failure = classifyLlmError(error, target.model);
+        await deps.events([
+          {
+            ...eventBase(request),
+            key: stepKey(`llm_call_failed:${Context.current().info.attempt}`),
+            type: 'llm_call_failed',
+            title: `LLM call to ${target.model} failed`,
+            data: { model: target.model, error: (failure as Error).message },
+          },
+        ]);
+        throw failure;
       } finally {
         clearInterval(heartbeat);
       }
     },
   };
+}
+
+function eventBase(request: {
+  executionId: string;
+  groupId: string;
+  taskKey?: string | undefined;
+}) {
+  return {
+    executionId: request.executionId,
+    groupId: request.groupId,
+    taskKey: request.taskKey,
+    ...(request.taskKey !== undefined && {
+      parentKey: taskEventKey(request.executionId, request.taskKey),
+    }),
+  };
+}
+
+/** `llm_call` (what the model was sent) and `llm_response` (what it answered). */
+function llmEvents(request: LlmRequest, model: string, response: LlmResponse): NewEvent[] {
+  const title = request.step ?? model;
+  return [
+    {
+      ...eventBase(request),
+      key: stepKey('llm_call'),
+      type: 'llm_call',
+      title: `LLM call: ${title}`,
+      data: { model, messages: request.messages, tools: request.tools.map((tool) => tool.name) },
+    },
+    {
+      ...eventBase(request),
+      key: stepKey('llm_response'),
+      type: 'llm_response',
+      title: `LLM response: ${title}`,
+      data: {
+        model: response.model,
+        content: response.content,
+        tool_calls: response.tool_calls,
+        usage: response.usage,
+        finish_reason: response.finish_reason,
+      },
+      durationMs: response.latency_ms,
+    },
+  ];
 }
 
 export function classifyLlmError(error: unknown, model: string): unknown {

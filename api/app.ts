@@ -19,6 +19,7 @@ import { createAccessGuards } from './middleware/access-guards';
 import { addAuthRoutes } from './routes/auth.routes';
 import { addCodecRoutes, codecCors } from './routes/codec.routes';
 import { addDefinitionsRoutes } from './routes/definitions.routes';
+import { addEventsRoutes } from './routes/events.routes';
 import { addExecutionsRoutes } from './routes/executions.routes';
 import { addFlowImportRoutes } from './routes/flow-import.routes';
 import { addHitlRoutes } from './routes/hitl.routes';
@@ -27,6 +28,7 @@ import { addHealthRoute } from './routes/health.routes';
 import { addModelsRoutes } from './routes/models.routes';
 import { addUsersRoutes } from './routes/users.routes';
 import { addWebhooksRoutes } from './routes/webhooks.routes';
+import { EventsService } from './services/events.service';
 import { ExecutionsService } from './services/executions.service';
 import { HitlService } from './services/hitl.service';
 import { WebhooksService } from './services/webhooks.service';
@@ -92,6 +94,7 @@ export function createApp(deps: AppDeps): Express {
   addGroupsRoutes(endpoints);
   addFlowImportRoutes(endpoints);
   addDefinitionsRoutes(endpoints);
+  addEventsRoutes(endpoints, new EventsService());
   const models = new ModelConfigsService(deps.secrets);
   addModelsRoutes(endpoints, models);
   addExecutionsRoutes(

@@ -117,6 +117,8 @@ export class CrewRun {
     const response = await llm.callLlm({
       executionId: this.input.executionId,
       groupId: this.input.groupId,
+      taskKey,
+      step,
       model: agent.llm,
       messages,
       tools: offered,
@@ -142,6 +144,7 @@ export class CrewRun {
     return tools.runTool({
       executionId: this.input.executionId,
       groupId: this.input.groupId,
+      taskKey,
       name: call.name,
       arguments: call.arguments,
     });

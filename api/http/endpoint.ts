@@ -121,6 +121,7 @@ export class EndpointRouter {
         Q,
         P
       >);
+      if (res.headersSent) return; // the handler answered itself (a stream)
       const status = spec.status ?? 200;
       if (status === 204 || result === undefined) res.status(status === 200 ? 204 : status).end();
       else res.status(status).json(result);

@@ -34,6 +34,9 @@ export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
 export interface LlmRequest {
   executionId: string;
   groupId: string;
+  /** The task this step works on and a label for it, for the execution's events. */
+  taskKey?: string;
+  step?: string;
   model: ModelSettings;
   messages: ChatMessage[];
   tools: ToolDescriptor[];
@@ -54,6 +57,7 @@ export interface LlmResponse {
 export interface ToolRequest {
   executionId: string;
   groupId: string;
+  taskKey?: string;
   name: string;
   arguments: string;
 }

@@ -1,5 +1,6 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { AgentEntity, CrewEntity, FlowEntity, TaskEntity } from './definition.entities';
+import { ExecutionEventEntity } from './execution-event.entity';
 import { ExecutionEntity, ExecutionTaskEntity } from './execution.entities';
 import { GroupEntity } from './group.entity';
 import { GroupMembershipEntity } from './group-membership.entity';
@@ -9,6 +10,7 @@ import { UserEntity } from './user.entity';
 
 export * from './api-key.entity';
 export * from './definition.entities';
+export * from './execution-event.entity';
 export * from './execution.entities';
 export * from './group.entity';
 export * from './group-membership.entity';
@@ -27,6 +29,7 @@ export const ALL_ENTITIES = [
   FlowEntity,
   ExecutionEntity,
   ExecutionTaskEntity,
+  ExecutionEventEntity,
   ModelConfigEntity,
   ApprovalEntity,
   WebhookEntity,

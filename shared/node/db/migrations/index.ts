@@ -2,6 +2,7 @@
 import { Migration20261121232741_Initial } from './Migration20261121232741_Initial';
 import { Migration20261121235730_Executions } from './Migration20261121235730_Executions';
 import { Migration20261122002455_FlowsAndApprovals } from './Migration20261122002455_FlowsAndApprovals';
+import { Migration20261122004145_Events } from './Migration20261122004145_Events';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121232741_Initial', class: Migration20261121232741_Initial },
@@ -10,4 +11,5 @@ export const MIGRATIONS = [
     name: 'Migration20261122002455_FlowsAndApprovals',
     class: Migration20261122002455_FlowsAndApprovals,
   },
+  { name: 'Migration20261122004145_Events', class: Migration20261122004145_Events },
 ];

@@ -1,0 +1,145 @@
+/**
+ * An execution's events: the flat log, the trace tree, and Server-Sent Events. Streams read the
+ * database (every worker writes there), so they work with several API processes and workers and
+ * with SQLite; a client resumes from `Last-Event-ID`.
+ */
+import type { EntityManager } from '@mikro-orm/core';
+import type { Request, Response } from 'express';
+import { FINAL_STATUSES } from '../../shared/plan/execution-state';
+import {
+  ExecutionEntity,
+  ExecutionEventEntity,
+  type ExecutionEvent,
+} from '../../shared/node/db/entities';
+import { notFound } from '../http/errors';
+import { iso } from './serialize';
+
+const POLL_MS = 250;
+const HEARTBEAT_MS = 15_000;
+const BATCH = 500;
+
+export function serializeEvent(event: ExecutionEvent) {
+  return {
+    id: event.id,
+    key: event.key,
+    execution_id: event.executionId,
+    type: event.type,
+    task_key: event.taskKey ?? null,
+    parent_key: event.parentKey ?? null,
+    title: event.title,
+    data: event.data,
+    duration_ms: event.durationMs ?? null,
+    occurred_at: iso(event.occurredAt),
+  };
+}
+
+type SerializedEvent = ReturnType<typeof serializeEvent>;
+export type TraceNode = SerializedEvent & { children: TraceNode[] };
+
+export class EventsService {
+  async logs(
+    em: EntityManager,
+    groupId: string,
+    executionId: string,
+    query: { limit: number; offset: number; type?: string | undefined },
+  ) {
+    await this.execution(em, groupId, executionId);
+    const [rows, total] = await em.findAndCount(
+      ExecutionEventEntity,
+      { executionId, ...(query.type && { type: query.type }) },
+      { orderBy: { id: 'asc' }, limit: query.limit, offset: query.offset },
+    );
+    return { items: rows.map(serializeEvent), total, limit: query.limit, offset: query.offset };
+  }
+
+  /** The events as a tree: execution → tasks → LLM and tool calls (and approvals). */
+  async trace(em: EntityManager, groupId: string, executionId: string) {
+    const execution = await this.execution(em, groupId, executionId);
+    const rows = await em.find(ExecutionEventEntity, { executionId }, { orderBy: { id: 'asc' } });
+    const nodes = new Map<string, TraceNode>(
+      rows.map((row) => [row.key, { ...serializeEvent(row), children: [] }]),
+    );
+    const roots: TraceNode[] = [];
+    for (const node of nodes.values()) {
+      const parent = node.parent_key ? nodes.get(node.parent_key) : undefined;
+      if (parent) parent.children.push(node);
+      else roots.push(node);
+    }
+    return {
+      execution_id: executionId,
+      status: execution.status,
+      usage: execution.usage ?? null,
+      roots,
+    };
+  }
+
+  /** Streams events as they are written, then ends once the execution has finished. */
+  async stream(
+    req: Request,
+    res: Response,
+    groupId: string,
+    executionId: string | undefined,
+    lastEventId: number,
+  ): Promise<void> {
+    if (executionId) await this.execution(req.em, groupId, executionId);
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    let closed = false;
+    req.on('close', () => {
+      closed = true;
+    });
+    let last = lastEventId;
+    let lastWrite = Date.now();
+    while (!closed) {
+      const em = req.em.fork();
+      const events = await em.find(
+        ExecutionEventEntity,
+        { groupId, ...(executionId && { executionId }), id: { $gt: last } },
+        { orderBy: { id: 'asc' }, limit: BATCH },
+      );
+      for (const event of events) {
+        res.write(
+          `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(serializeEvent(event))}\n\n`,
+        );
+        last = event.id;
+        lastWrite = Date.now();
+      }
+      if (events.length === BATCH) continue;
+      if (executionId && events.length === 0 && (await this.finished(em, executionId, last))) {
+        const execution = await em.findOneOrFail(ExecutionEntity, { id: executionId });
+        res.write(`event: end\ndata: ${JSON.stringify({ status: execution.status })}\n\n`);
+        break;
+      }
+      if (Date.now() - lastWrite >= HEARTBEAT_MS) {
+        res.write(': heartbeat\n\n');
+        lastWrite = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    res.end();
+  }
+
+  /** Finished, and its closing event has been sent. */
+  private async finished(em: EntityManager, executionId: string, last: number): Promise<boolean> {
+    const execution = await em.findOneOrFail(ExecutionEntity, { id: executionId });
+    if (!FINAL_STATUSES.includes(execution.status)) return false;
+    const closing = await em.count(ExecutionEventEntity, {
+      executionId,
+      key: { $like: `${executionId}:finished:%` },
+      id: { $lte: last },
+    });
+    // A run that failed to start has no events at all: it is finished all the same.
+    return closing > 0 || !execution.startedAt;
+  }
+
+  private async execution(em: EntityManager, groupId: string, id: string) {
+    const execution = await em.findOne(ExecutionEntity, { id, groupId });
+    if (!execution) throw notFound('Execution', id);
+    return execution;
+  }
+}
