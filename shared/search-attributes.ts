@@ -9,6 +9,8 @@ export const SEARCH_ATTRIBUTES = {
   flowId: 'KasalFlowId',
   executionKind: 'KasalExecutionKind',
   trigger: 'KasalTrigger',
+  name: 'KasalName',
+  status: 'KasalStatus',
 } as const;
 
 export type SearchAttributeName = (typeof SEARCH_ATTRIBUTES)[keyof typeof SEARCH_ATTRIBUTES];
@@ -22,4 +24,6 @@ export const SEARCH_ATTRIBUTE_KEYS = {
     SearchAttributeType.KEYWORD,
   ),
   trigger: defineSearchAttributeKey(SEARCH_ATTRIBUTES.trigger, SearchAttributeType.KEYWORD),
+  name: defineSearchAttributeKey(SEARCH_ATTRIBUTES.name, SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD),
 };

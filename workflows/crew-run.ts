@@ -18,9 +18,13 @@ import type { ToolDescriptor } from '../shared/tools/tool-descriptor';
 import { LLM_ACTIVITY, PERSISTENCE_ACTIVITY, TOOL_ACTIVITY } from './activity-options';
 import { ApprovalDesk } from './approvals';
 import { RateLimiter } from './rate-limiter';
+import { publishStatus } from './status';
 
-const llm = proxyActivities<Pick<KasalActivities, 'callLlm'>>(LLM_ACTIVITY);
-const tools = proxyActivities<Pick<KasalActivities, 'runTool'>>(TOOL_ACTIVITY);
+/** Each call gets a summary, so the Web UI's event history says which agent or tool it is. */
+const llm = (summary: string) =>
+  proxyActivities<Pick<KasalActivities, 'callLlm'>>({ ...LLM_ACTIVITY, summary });
+const tools = (summary: string) =>
+  proxyActivities<Pick<KasalActivities, 'runTool'>>({ ...TOOL_ACTIVITY, summary });
 export const persistence =
   proxyActivities<
     Pick<KasalActivities, 'markExecutionRunning' | 'recordTaskState' | 'finishExecution'>
@@ -56,6 +60,7 @@ export class CrewRun {
   constructor(readonly input: CrewWorkflowInput) {
     this.approvals = new ApprovalDesk(input, (waiting) => {
       this.progress.status = waiting ? 'WAITING_FOR_APPROVAL' : 'RUNNING';
+      publishStatus(this.progress.status);
     });
     this.progress = {
       status: 'RUNNING',
@@ -114,7 +119,7 @@ export class CrewRun {
     ]);
     const step = options.step ?? `${taskKey}: ${agent.role}`;
     this.progress.current_step = `LLM call (${step})`;
-    const response = await llm.callLlm({
+    const response = await llm(`LLM · ${step}`).callLlm({
       executionId: this.input.executionId,
       groupId: this.input.groupId,
       taskKey,
@@ -141,7 +146,7 @@ export class CrewRun {
     this.throwIfStopRequested();
     this.progress.current_step = `tool ${call.name} (${taskKey})`;
     this.task(taskKey).tool_calls += 1;
-    return tools.runTool({
+    return tools(`Tool · ${call.name} · ${taskKey}`).runTool({
       executionId: this.input.executionId,
       groupId: this.input.groupId,
       taskKey,

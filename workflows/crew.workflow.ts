@@ -21,6 +21,7 @@ import {
 } from './crew-run';
 import { progressQuery, stopSignal } from './definitions';
 import { planTasks } from './planning';
+import { publishStatus } from './status';
 
 export type { CrewWorkflowInput };
 
@@ -32,6 +33,7 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
 
   try {
     await persistence.markExecutionRunning({ executionId });
+    publishStatus('RUNNING');
     const tasks = input.plan.planning ? await planTasks(run) : input.plan.tasks;
     const outputs = await runTasks(run, tasks);
     const last = tasks[tasks.length - 1];
@@ -47,6 +49,7 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
     }
     if (error instanceof ExecutionRejected) {
       run.progress.status = 'REJECTED';
+      publishStatus('REJECTED');
       await persistence.finishExecution({
         executionId,
         status: 'REJECTED',
@@ -61,6 +64,7 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
     }
     if (isCancellation(error)) {
       run.progress.status = 'CANCELLED';
+      publishStatus('CANCELLED');
       await CancellationScope.nonCancellable(() =>
         persistence.finishExecution({
           executionId,
@@ -72,6 +76,7 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
       throw error;
     }
     run.progress.status = 'FAILED';
+    publishStatus('FAILED');
     const message = failureMessage(error);
     await persistence.finishExecution({
       executionId,
@@ -186,6 +191,7 @@ async function finish(
   final: AgentAnswer | undefined,
 ): Promise<CrewResult> {
   run.progress.status = status;
+  publishStatus(status);
   delete run.progress.current_step;
   await persistence.finishExecution({
     executionId: run.input.executionId,

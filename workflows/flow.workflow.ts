@@ -32,6 +32,7 @@ import { ApprovalDesk } from './approvals';
 import { crewWorkflow } from './crew.workflow';
 import { persistence } from './crew-run';
 import { stopSignal } from './definitions';
+import { publishStatus } from './status';
 
 export interface FlowWorkflowInput {
   executionId: string;
@@ -72,6 +73,7 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
   };
   const desk = new ApprovalDesk({ executionId, groupId }, (waiting) => {
     progress.status = waiting ? 'WAITING_FOR_APPROVAL' : 'RUNNING';
+    publishStatus(progress.status);
     progress.approvals = desk.waiting;
   });
   setHandler(flowProgressQuery, () => ({ ...progress, approvals: desk.waiting }));
@@ -249,6 +251,7 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
   let last: CrewResult | undefined;
   try {
     await persistence.markExecutionRunning({ executionId });
+    publishStatus('RUNNING');
     plan.start.forEach(launch);
     while (running > 0) {
       await condition(() => finished.length > 0);
@@ -270,6 +273,7 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
     }
     const status = progress.stop_requested ? 'STOPPED' : 'COMPLETED';
     progress.status = status;
+    publishStatus(status);
     await save();
     await persistence.finishExecution({
       executionId,
@@ -287,6 +291,7 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
   } catch (error) {
     const { status, message } = classify(error);
     progress.status = status;
+    publishStatus(status);
     await CancellationScope.nonCancellable(async () => {
       await save();
       await persistence.finishExecution({

@@ -193,9 +193,13 @@ export class ExecutionsService {
           { key: SEARCH_ATTRIBUTE_KEYS.groupId, value: execution.groupId },
           { key: SEARCH_ATTRIBUTE_KEYS.executionKind, value: run.kind },
           { key: SEARCH_ATTRIBUTE_KEYS.trigger, value: execution.trigger },
+          { key: SEARCH_ATTRIBUTE_KEYS.name, value: execution.name },
+          { key: SEARCH_ATTRIBUTE_KEYS.status, value: 'PENDING' },
           ...run.searchAttributes,
         ],
         memo: { name: execution.name },
+        staticSummary: `${run.kind === 'flow' ? 'Flow' : 'Crew'} · ${execution.name}`,
+        staticDetails: `Kasal execution \`${execution.id}\` in group \`${execution.groupId}\``,
       });
     } catch (error) {
       // Nothing half-done: the row says the start failed, and the caller is told why.

@@ -1,15 +1,17 @@
 /**
- * History at rest holds no prompt or answer in clear; the API's codec endpoints decrypt it for
- * signed-in users (as the Temporal Web UI asks them to) and refuse everyone else.
+ * What the Temporal Web UI shows: history at rest holds no prompt or answer in clear, the
+ * API's codec endpoints decrypt it for signed-in users only; executions are searchable by
+ * Kasal's attributes and carry readable summaries.
  */
 import { Client, Connection } from '@temporalio/client';
+import { createPayloadCodec } from '../../shared/node/temporal/connection';
 import { startApi, temporalAddress, type ApiHarness } from '../support/api-harness';
 import { historyText } from '../support/history-text';
 import { waitFor } from '../support/processes';
 import { startScriptedLlmServer, type ScriptedLlmServer } from '../support/scripted-llm-server';
 import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
 
-describe('payload encryption and the codec server', () => {
+describe('the Temporal Web UI view of executions', () => {
   let llm: ScriptedLlmServer;
   let api: ApiHarness;
   let worker: WorkerHarness;
@@ -106,6 +108,51 @@ describe('payload encryption and the codec server', () => {
     expect(Buffer.from(encoded.body.payloads[0].data, 'base64').toString('utf8')).not.toContain(
       'merger',
     );
+  });
+
+  it('makes executions searchable and readable: search attributes and summaries', async () => {
+    const started = await api.http.post('/api/v1/executions', {
+      token: api.adminToken,
+      body: {
+        crew: {
+          name: 'Searchable crew',
+          agents: [{ id: 'a', role: 'Analyst', goal: 'Analyse' }],
+          tasks: [{ id: 't', description: 'Analyse', expected_output: 'x', agent: 'a' }],
+        },
+      },
+    });
+    const workflowId: string = started.body.workflow_id;
+    const decoding = new Client({
+      connection: raw.connection,
+      dataConverter: { payloadCodecs: [createPayloadCodec(api.config)] },
+    });
+    const found = await waitFor('the search attributes', async () => {
+      const matches = [];
+      for await (const workflow of decoding.workflow.list({
+        query: `KasalName = 'Searchable crew' AND KasalStatus = 'COMPLETED' AND KasalExecutionKind = 'crew'`,
+      })) {
+        matches.push(workflow.workflowId);
+      }
+      return matches.length > 0 ? matches : undefined;
+    });
+    expect(found).toEqual([workflowId]);
+    const description = await decoding.workflow.getHandle(workflowId).describe();
+    expect(await description.staticSummary()).toBe('Crew · Searchable crew');
+
+    const history = await decoding.workflow.getHandle(workflowId).fetchHistory();
+    const summaries = await Promise.all(
+      (history.events ?? [])
+        .filter(
+          (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callLlm',
+        )
+        .map(async (event) => {
+          const [payload] = await createPayloadCodec(api.config).decode([
+            event.userMetadata!.summary!,
+          ]);
+          return JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as string;
+        }),
+    );
+    expect(summaries).toEqual(['LLM · t: Analyst']);
   });
 
   it('answers CORS preflights from the Web UI origin only', async () => {

@@ -1,0 +1,13 @@
+/**
+ * Keeps the `KasalStatus` search attribute in step with the execution, so the Web UI can filter
+ * by it. Behind a patch: histories recorded before it replay without these commands.
+ */
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ExecutionStatus } from '../shared/plan/execution-state';
+import { SEARCH_ATTRIBUTE_KEYS } from '../shared/search-attributes';
+
+export function publishStatus(status: ExecutionStatus): void {
+  if (patched('kasal-status-search-attribute')) {
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.status, value: status }]);
+  }
+}
