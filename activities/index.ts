@@ -39,7 +39,11 @@ export function createActivities(
     secrets: deps.secrets,
     defaults: deps.llm,
   });
-  const events = (batch: NewEvent[]) => recordEvents(deps.orm.em.fork(), batch);
+  // Events are best effort: failing to record one must never repeat (and re-bill) the step.
+  const events = (batch: NewEvent[]) =>
+    recordEvents(deps.orm.em.fork(), batch).catch((error: unknown) => {
+      deps.logger.error({ err: error }, 'could not record execution events');
+    });
   return {
     ...createLlmActivities({ resolveModel, timeoutMs: deps.llm.timeoutMs, events }),
     ...createToolActivities({

@@ -35,7 +35,11 @@ runMain('api', async () => {
   );
 
   return async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Event streams never end by themselves: give requests a moment, then close what is left.
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 2000).unref();
+    await closed;
     await temporal.connection.close();
     await orm.close();
   };

@@ -7,7 +7,7 @@ import { FAILURE_TYPES } from '../shared/errors';
 import type { ChatMessage, ToolCall, ToolResult } from '../shared/llm/chat';
 import type { AgentPlan, TaskPlan } from '../shared/plan/crew-plan';
 import type { ToolDescriptor } from '../shared/tools/tool-descriptor';
-import { ExecutionRejected, type CrewRun } from './crew-run';
+import { ExecutionRejected, ExecutionStopped, type CrewRun } from './crew-run';
 import {
   checkJsonSchema,
   checkMinLength,
@@ -153,6 +153,7 @@ async function humanReview(
     allowed_approvers: [],
     require_comment: false,
   });
+  if (outcome.kind === 'stopped') throw new ExecutionStopped();
   if (outcome.kind === 'approved' || outcome.kind === 'timed_out') return undefined;
   if (outcome.action === 'reject' || reviews >= MAX_HUMAN_REVIEWS) {
     throw new ExecutionRejected(

@@ -5,7 +5,9 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   defineUpdate,
   proxyActivities,
   setHandler,
@@ -32,7 +34,9 @@ export interface ApprovalDecision {
 export type ApprovalOutcome =
   | { kind: 'approved'; comment?: string }
   | { kind: 'rejected'; action: 'reject' | 'retry'; comment?: string }
-  | { kind: 'timed_out' };
+  | { kind: 'timed_out' }
+  /** A graceful stop was requested while waiting. */
+  | { kind: 'stopped' };
 
 /** Decides a pending approval. Its name is recorded in history: never rename it. */
 export const decideUpdate = defineUpdate<{ status: 'APPROVED' | 'REJECTED' }, [ApprovalDecision]>(
@@ -55,14 +59,18 @@ export type ApprovalSpec = Omit<
 interface Pending {
   spec: ApprovalSpec;
   decision?: ApprovalDecision;
+  /** Workflow time after which a decision is refused (the timeout has fired). */
+  deadline?: number;
 }
 
 export class ApprovalDesk {
   private readonly pending = new Map<string, Pending>();
+  private readonly notifications: Promise<unknown>[] = [];
 
   constructor(
     private readonly execution: { executionId: string; groupId: string },
     private readonly onWaitingChange: (waiting: boolean) => void,
+    private readonly stopRequested: () => boolean,
   ) {
     setHandler(
       decideUpdate,
@@ -98,22 +106,40 @@ export class ApprovalDesk {
         expires_at: new Date(Date.now() + timeoutMs).toISOString(),
       }),
     };
-    const entry: Pending = { spec };
+    const entry: Pending = {
+      spec,
+      ...(timeoutMs !== undefined && { deadline: Date.now() + timeoutMs }),
+    };
     this.pending.set(id, entry);
     await hitl.openApproval(request);
     this.onWaitingChange(true);
-    await this.notify('gate_reached', request, {});
+    this.notify('gate_reached', request, {});
 
-    let decided = true;
-    if (timeoutMs === undefined) await condition(() => entry.decision !== undefined);
-    else decided = await condition(() => entry.decision !== undefined, timeoutMs);
-    this.pending.delete(id);
-    this.onWaitingChange(this.pending.size > 0);
+    const answered = () => entry.decision !== undefined || this.stopRequested();
+    try {
+      if (timeoutMs === undefined) await condition(answered);
+      else await condition(answered, timeoutMs);
+    } catch (error) {
+      // Cancelled (force stop): the approval must not stay pending.
+      if (isCancellation(error)) {
+        await CancellationScope.nonCancellable(() =>
+          hitl.closeApproval({ id, executionId: request.executionId, status: 'CANCELLED' }),
+        );
+      }
+      throw error;
+    } finally {
+      this.pending.delete(id);
+      this.onWaitingChange(this.pending.size > 0);
+    }
 
+    // A decision counts even when the timer fired in the same moment: it was acknowledged.
     const decision = entry.decision;
-    if (!decided || !decision) {
-      await hitl.closeApproval({ id, executionId: request.executionId, status: 'TIMED_OUT' });
-      await this.notify('gate_timeout', request, { status: 'TIMED_OUT' });
+    if (!decision) {
+      const stopped = this.stopRequested();
+      const status = stopped ? 'CANCELLED' : 'TIMED_OUT';
+      await hitl.closeApproval({ id, executionId: request.executionId, status });
+      if (stopped) return { kind: 'stopped' };
+      this.notify('gate_timeout', request, { status });
       return { kind: 'timed_out' };
     }
     const approved = decision.decision === 'approve';
@@ -126,7 +152,7 @@ export class ApprovalDesk {
       decided_by: decision.user,
       ...(decision.comment !== undefined && { comment: decision.comment }),
     });
-    await this.notify(approved ? 'gate_approved' : 'gate_rejected', request, {
+    this.notify(approved ? 'gate_approved' : 'gate_rejected', request, {
       status: approved ? 'APPROVED' : 'REJECTED',
       action,
       responded_by: decision.user.email,
@@ -151,6 +177,9 @@ export class ApprovalDesk {
     if (!entry || entry.decision) {
       throw refuse(FAILURE_TYPES.approvalNotPending, 'The approval is no longer pending');
     }
+    if (entry.deadline !== undefined && Date.now() >= entry.deadline) {
+      throw refuse(FAILURE_TYPES.approvalNotPending, 'The approval has timed out');
+    }
     const allowed = entry.spec.allowed_approvers;
     if (allowed.length > 0 && !allowed.includes(decision.user.email.toLowerCase())) {
       throw refuse(
@@ -163,13 +192,16 @@ export class ApprovalDesk {
     }
   }
 
-  /** Webhooks are best effort for the run: a failing endpoint never fails the execution. */
-  private async notify(
-    event: WebhookEvent,
-    request: ApprovalRequest,
-    extra: Record<string, unknown>,
-  ) {
-    const targets = await hitl.webhookTargets({ groupId: request.groupId, event });
+  /** Waits for the webhook deliveries still under way (call before the run ends). */
+  async drain(): Promise<void> {
+    await Promise.allSettled(this.notifications);
+  }
+
+  /**
+   * Webhooks are best effort for the run: deliveries go on in the background (the run does not
+   * wait for a slow endpoint) and a failing endpoint never fails the execution.
+   */
+  private notify(event: WebhookEvent, request: ApprovalRequest, extra: Record<string, unknown>) {
     const payload = {
       event,
       timestamp: new Date(Date.now()).toISOString(),
@@ -186,8 +218,13 @@ export class ApprovalDesk {
       ...(request.expires_at !== undefined && { expires_at: request.expires_at }),
       ...extra,
     };
-    await Promise.allSettled(
-      targets.map((webhookId) => webhooks.deliverWebhook({ webhookId, event, payload })),
-    );
+    const delivery = hitl
+      .webhookTargets({ groupId: request.groupId, event })
+      .then((targets) =>
+        Promise.allSettled(
+          targets.map((webhookId) => webhooks.deliverWebhook({ webhookId, event, payload })),
+        ),
+      );
+    this.notifications.push(delivery.catch(() => undefined));
   }
 }

@@ -58,10 +58,14 @@ export class CrewRun {
   private readonly limiter = new RateLimiter();
 
   constructor(readonly input: CrewWorkflowInput) {
-    this.approvals = new ApprovalDesk(input, (waiting) => {
-      this.progress.status = waiting ? 'WAITING_FOR_APPROVAL' : 'RUNNING';
-      publishStatus(this.progress.status);
-    });
+    this.approvals = new ApprovalDesk(
+      input,
+      (waiting) => {
+        this.progress.status = waiting ? 'WAITING_FOR_APPROVAL' : 'RUNNING';
+        publishStatus(this.progress.status);
+      },
+      () => this.progress.stop_requested,
+    );
     this.progress = {
       status: 'RUNNING',
       stop_requested: false,

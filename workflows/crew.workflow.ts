@@ -50,6 +50,7 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
     if (error instanceof ExecutionRejected) {
       run.progress.status = 'REJECTED';
       publishStatus('REJECTED');
+      await run.approvals.drain();
       await persistence.finishExecution({
         executionId,
         status: 'REJECTED',
@@ -100,6 +101,8 @@ async function runTasks(
 ): Promise<Map<string, AgentAnswer>> {
   const outputs = new Map<string, AgentAnswer>();
   const running = new Map<string, Promise<AgentAnswer>>();
+  const asyncRuns: Promise<AgentAnswer>[] = [];
+  let failure: unknown;
   try {
     for (const task of tasks) {
       run.throwIfStopRequested();
@@ -116,15 +119,26 @@ async function runTasks(
       });
       if (task.async_execution) {
         running.set(task.key, started);
+        asyncRuns.push(started);
         started.catch(() => undefined); // observed below, when a task needs it or at the end
       } else {
         await started;
       }
     }
-  } finally {
-    // Never leave asynchronous tasks behind: wait for them whether the loop ended well or not.
-    await Promise.allSettled(running.values());
+  } catch (error) {
+    failure = error;
   }
+  // Never leave asynchronous tasks behind, and never let one fail unnoticed.
+  const settled = await Promise.allSettled(asyncRuns);
+  const rejected = settled.flatMap((result): unknown[] =>
+    result.status === 'rejected' ? [result.reason] : [],
+  );
+  const first =
+    failure ??
+    rejected.find((reason) => reason instanceof ExecutionRejected) ??
+    rejected.find((reason) => reason instanceof ExecutionStopped) ??
+    rejected[0];
+  if (first !== undefined) throw first as Error;
   return outputs;
 }
 
@@ -193,6 +207,7 @@ async function finish(
   run.progress.status = status;
   publishStatus(status);
   delete run.progress.current_step;
+  await run.approvals.drain();
   await persistence.finishExecution({
     executionId: run.input.executionId,
     status,

@@ -71,18 +71,25 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
     usage: NO_USAGE,
     stop_requested: false,
   };
-  const desk = new ApprovalDesk({ executionId, groupId }, (waiting) => {
-    progress.status = waiting ? 'WAITING_FOR_APPROVAL' : 'RUNNING';
-    publishStatus(progress.status);
-    progress.approvals = desk.waiting;
-  });
+  const desk = new ApprovalDesk(
+    { executionId, groupId },
+    (waiting) => {
+      progress.status = waiting ? 'WAITING_FOR_APPROVAL' : 'RUNNING';
+      publishStatus(progress.status);
+      progress.approvals = desk.waiting;
+    },
+    () => progress.stop_requested,
+  );
   setHandler(flowProgressQuery, () => ({ ...progress, approvals: desk.waiting }));
   const runningChildren = new Set<string>();
   setHandler(stopSignal, (request) => {
     progress.stop_requested = true;
     // Steps in progress stop gracefully too: each finishes its current step.
     for (const childId of runningChildren) {
-      void getExternalWorkflowHandle(childId).signal(stopSignal, request);
+      // The child may have just finished: a failed signal is expected then.
+      getExternalWorkflowHandle(childId)
+        .signal(stopSignal, request)
+        .catch(() => undefined);
     }
   });
 
@@ -95,6 +102,7 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
 
   const runCrew = async (step: FlowStepPlan, feedback?: string): Promise<CrewResult> => {
     const current = stepState(step.id);
+    if (progress.stop_requested) throw new FlowStopped();
     current.runs += 1;
     current.status = 'RUNNING';
     const stepExecutionId = uuid4();
@@ -107,24 +115,34 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
       parentExecutionId: executionId,
       groupId,
       stepId: step.id,
-      name: `${plan.name} / ${step.name}`,
+      name: `${plan.name} / ${step.name}`.slice(0, 200),
       ...(step.crew_id !== undefined && { crewId: step.crew_id }),
       workflowId: childId,
       plan: crew as unknown as Record<string, unknown>,
     });
     await save();
     runningChildren.add(childId);
-    const result = await executeChild(crewWorkflow, {
-      workflowId: childId,
-      args: [{ executionId: stepExecutionId, groupId, plan: crew }],
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTE_KEYS.groupId, value: groupId },
-        { key: SEARCH_ATTRIBUTE_KEYS.executionKind, value: 'crew' },
-        { key: SEARCH_ATTRIBUTE_KEYS.trigger, value: 'flow' },
-        ...(plan.flow_id ? [{ key: SEARCH_ATTRIBUTE_KEYS.flowId, value: plan.flow_id }] : []),
-        ...(step.crew_id ? [{ key: SEARCH_ATTRIBUTE_KEYS.crewId, value: step.crew_id }] : []),
-      ],
-    }).finally(() => runningChildren.delete(childId));
+    let result: CrewResult;
+    try {
+      result = await executeChild(crewWorkflow, {
+        workflowId: childId,
+        args: [{ executionId: stepExecutionId, groupId, plan: crew }],
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTE_KEYS.groupId, value: groupId },
+          { key: SEARCH_ATTRIBUTE_KEYS.executionKind, value: 'crew' },
+          { key: SEARCH_ATTRIBUTE_KEYS.trigger, value: 'flow' },
+          ...(plan.flow_id ? [{ key: SEARCH_ATTRIBUTE_KEYS.flowId, value: plan.flow_id }] : []),
+          ...(step.crew_id ? [{ key: SEARCH_ATTRIBUTE_KEYS.crewId, value: step.crew_id }] : []),
+          { key: SEARCH_ATTRIBUTE_KEYS.name, value: step.name },
+        ],
+      });
+    } catch (error) {
+      current.status = isCancellation(error) ? 'STOPPED' : 'FAILED';
+      if (current.status === 'FAILED') current.error = classify(error).message;
+      throw error;
+    } finally {
+      runningChildren.delete(childId);
+    }
     progress.usage = addUsage(progress.usage, result.usage);
     if (result.status === 'STOPPED') {
       current.status = 'STOPPED';
@@ -182,6 +200,7 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
           ...(gate.timeout_seconds !== undefined && { timeout_seconds: gate.timeout_seconds }),
         });
         if (outcome.kind === 'approved') break;
+        if (outcome.kind === 'stopped') throw new FlowStopped();
         if (outcome.kind === 'timed_out') {
           if (gate.timeout_action === 'fail') {
             throw ApplicationFailure.create({
@@ -253,14 +272,25 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
     await persistence.markExecutionRunning({ executionId });
     publishStatus('RUNNING');
     plan.start.forEach(launch);
+    let failure: unknown;
     while (running > 0) {
       await condition(() => finished.length > 0);
       const done = finished.shift() as { id: string; error?: unknown };
       running -= 1;
-      if (done.error !== undefined) {
-        scope.cancel();
-        throw done.error as Error;
+      if (done.error instanceof FlowStopped) {
+        // One step stopped: the others finish their current step too; nothing new starts.
+        progress.stop_requested = true;
+        continue;
       }
+      if (done.error !== undefined) {
+        // The first failure cancels the other branches; wait for them to record it.
+        if (failure === undefined) {
+          failure = done.error;
+          scope.cancel();
+        }
+        continue;
+      }
+      if (failure !== undefined) continue;
       last = outputs.get(done.id) ?? last;
       for (const router of plan.routers.filter((candidate) => candidate.after === done.id)) {
         const route = chooseRoute(router);
@@ -271,9 +301,11 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
         for (const step of plan.steps) if (!started.has(step.id) && ready(step)) launch(step.id);
       }
     }
+    if (failure !== undefined) throw failure as Error;
     const status = progress.stop_requested ? 'STOPPED' : 'COMPLETED';
     progress.status = status;
     publishStatus(status);
+    await desk.drain();
     await save();
     await persistence.finishExecution({
       executionId,
@@ -293,6 +325,9 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
     progress.status = status;
     publishStatus(status);
     await CancellationScope.nonCancellable(async () => {
+      // A force stop cancels the branches too: let them (and their crews) record it first.
+      await condition(() => finished.length >= running);
+      if (status !== 'CANCELLED') await desk.drain();
       await save();
       await persistence.finishExecution({
         executionId,

@@ -44,7 +44,8 @@ export function addCodecRoutes(endpoints: EndpointRouter, codec: PayloadCodec): 
       path: `/codec/${operation}`,
       tags: ['Temporal Web UI'],
       summary: `${operation === 'encode' ? 'Encrypt' : 'Decrypt'} Temporal payloads (codec server for the Web UI)`,
-      access: 'user',
+      // Payloads of every group pass through here: only system administrators may decode.
+      access: 'system_admin',
       body: PayloadsSchema,
       subject: 'payloads',
       response: PayloadsSchema,

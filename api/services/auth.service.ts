@@ -83,9 +83,15 @@ function activeUser(user: User | null): User {
   return user;
 }
 
-/** Users of the external identity provider get an account on first sign-in. */
+/**
+ * Users of the external identity provider get an account on first sign-in. An account created
+ * with a password is never taken over by a token that merely carries the same email.
+ */
 async function externalUser(em: EntityManager, email: string, name?: string): Promise<User | null> {
   const existing = await em.findOne(UserEntity, { email });
+  if (existing?.authProvider === 'local') {
+    throw unauthorized(`The account ${email} signs in with a password, not the identity provider`);
+  }
   if (existing) return existing;
   await createUser(em, { email, displayName: name, authProvider: 'external' });
   return em.findOne(UserEntity, { email });

@@ -3,10 +3,13 @@ import type { EntityManager } from '@mikro-orm/core';
 import {
   AgentEntity,
   CrewEntity,
+  FlowEntity,
   GroupEntity,
   GroupMembershipEntity,
+  ModelConfigEntity,
   TaskEntity,
   UserEntity,
+  WebhookEntity,
   type Group,
   type GroupMembership,
 } from '../../shared/node/db/entities';
@@ -69,9 +72,11 @@ export async function deleteGroup(em: EntityManager, group: Group): Promise<void
 
 /** Removes a group with everything it owns. Call inside a transaction. */
 export async function deleteGroupContents(em: EntityManager, groupId: string): Promise<void> {
-  for (const entity of [AgentEntity, TaskEntity, CrewEntity]) {
+  for (const entity of [AgentEntity, TaskEntity, CrewEntity, FlowEntity]) {
     await em.nativeDelete(entity, { groupId });
   }
+  await em.nativeDelete(ModelConfigEntity, { groupId });
+  await em.nativeDelete(WebhookEntity, { groupId });
   await em.nativeDelete(GroupMembershipEntity, { groupId });
   await em.nativeDelete(GroupEntity, { id: groupId });
 }

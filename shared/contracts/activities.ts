@@ -46,7 +46,7 @@ export interface ApprovalRequest {
 export interface ApprovalClosure {
   id: string;
   executionId: string;
-  status: 'APPROVED' | 'REJECTED' | 'TIMED_OUT';
+  status: 'APPROVED' | 'REJECTED' | 'TIMED_OUT' | 'CANCELLED';
   action?: 'approve' | 'reject' | 'retry';
   decided_by?: { id: string; email: string };
   comment?: string;

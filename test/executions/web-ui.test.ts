@@ -97,6 +97,11 @@ describe('the Temporal Web UI view of executions', () => {
     expect(clear).toContain('Summarise the secret merger plan');
 
     expect((await api.http.post('/api/v1/codec/decode', { body })).status).toBe(401);
+    // Payloads of every group pass through the codec: members of one group may not decode.
+    const member = await api.createUser('codec-member@kasal.test');
+    expect(
+      (await api.http.post('/api/v1/codec/decode', { token: member.token, body })).status,
+    ).toBe(403);
     expect(
       (await api.http.post('/api/v1/codec/decode', { token: 'not-a-token', body })).status,
     ).toBe(401);

@@ -52,3 +52,21 @@ export async function createTestDatabase(type: DatabaseType): Promise<TestDataba
       ).then(() => undefined),
   };
 }
+
+/**
+ * Drops a test database. An autovacuum worker that just started on it cannot be terminated by
+ * our role (error 42501), so try again a moment later.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await withAdminClient((client) =>
+        client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+      );
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42501' || attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}

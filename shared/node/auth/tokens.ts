@@ -42,6 +42,7 @@ export function createTokenService(auth: Config['auth'], jwtSecret: string): Tok
     });
     const email = claimString(payload, auth.jwks.emailClaim);
     if (!email) throw new InvalidTokenError(`token has no '${auth.jwks.emailClaim}' claim`);
+    if (payload.email_verified === false) throw new InvalidTokenError('the email is not verified');
     const name = claimString(payload, 'name');
     return {
       source: 'external',

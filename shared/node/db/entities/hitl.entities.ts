@@ -2,7 +2,13 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { timestamps, uuidPrimaryKey } from './common-columns';
 
-export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'TIMED_OUT'] as const;
+export const APPROVAL_STATUSES = [
+  'PENDING',
+  'APPROVED',
+  'REJECTED',
+  'TIMED_OUT',
+  'CANCELLED',
+] as const;
 export const WEBHOOK_EVENTS = [
   'gate_reached',
   'gate_approved',

@@ -42,7 +42,7 @@ export class Migration20261122002455_FlowsAndApprovals extends Migration {
       `alter table "approvals" add constraint "approvals_kind_check" check ("kind" in ('gate', 'task'));`,
     );
     this.addSql(
-      `alter table "approvals" add constraint "approvals_status_check" check ("status" in ('PENDING', 'APPROVED', 'REJECTED', 'TIMED_OUT'));`,
+      `alter table "approvals" add constraint "approvals_status_check" check ("status" in ('PENDING', 'APPROVED', 'REJECTED', 'TIMED_OUT', 'CANCELLED'));`,
     );
     this.addSql(
       `alter table "approvals" add constraint "approvals_timeout_action_check" check ("timeout_action" in ('auto_reject', 'fail'));`,
