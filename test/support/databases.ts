@@ -46,10 +46,7 @@ export async function createTestDatabase(type: DatabaseType): Promise<TestDataba
   return {
     type,
     env: { DATABASE_TYPE: 'postgres', DATABASE_URL: url.toString() },
-    drop: () =>
-      withAdminClient((client) =>
-        client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-      ).then(() => undefined),
+    drop: () => dropDatabase(name),
   };
 }
 
