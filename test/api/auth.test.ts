@@ -172,6 +172,27 @@ describe('authentication', () => {
     expect((await api.http.get('/api/v1/auth/me', { token: wrongAudience })).status).toBe(401);
   });
 
+  it('never lets an identity-provider token take over a password account', async () => {
+    const idpToken = (claims: Record<string, unknown>) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid: 'idp-1' })
+        .setSubject('idp|mallory')
+        .setIssuer('https://idp.example.test')
+        .setAudience('kasal')
+        .setExpirationTime('10m')
+        .sign(idpKey);
+    const takeover = await api.http.get('/api/v1/auth/me', {
+      token: await idpToken({ email: ADMIN_EMAIL }),
+    });
+    expect(takeover.status).toBe(401);
+    expect(takeover.body.error.message).toContain('signs in with a password');
+    const unverified = await api.http.get('/api/v1/auth/me', {
+      token: await idpToken({ email: 'new@example.test', email_verified: false }),
+    });
+    expect(unverified.status).toBe(401);
+    expect(unverified.body.error.message).toContain('not verified');
+  });
+
   it('refuses disabled users', async () => {
     const user = await api.createUser('disabled@kasal.test');
     const disabled = await api.http.patch(`/api/v1/users/${user.id}`, {

@@ -186,6 +186,16 @@ describe('execution control', () => {
     expect(row.apiKeyEncrypted).not.toContain(secretKey);
     const listed = await api.http.get('/api/v1/models', { token: api.adminToken });
     expect(JSON.stringify(listed.body)).not.toContain(secretKey);
+
+    // The key never follows the config to another endpoint.
+    const moved = await api.http.patch(`/api/v1/models/${created.body.id}`, {
+      token: api.adminToken,
+      body: { base_url: 'https://elsewhere.example.test/v1' },
+    });
+    expect(moved.body).toMatchObject({
+      base_url: 'https://elsewhere.example.test/v1',
+      has_api_key: false,
+    });
   });
 
   it('pins the plan at start: editing the crew does not change a running execution', async () => {

@@ -212,6 +212,35 @@ describe('flows', () => {
     expect(child.body.workflow_id).toBe(`${execution.workflow_id}-write-1`);
   });
 
+  it('fails the flow when a step fails, cancelling the other branch and recording both', async () => {
+    llm.respondWith(async (request) => {
+      if (prompt(request).includes('Doomed')) return { status: 401, error: { message: 'bad key' } };
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return { hang: true };
+    });
+    const execution = await run({
+      flow: {
+        name: 'Failing',
+        start: ['doomed', 'slow'],
+        steps: [step('doomed', 'Doomed step'), step('slow', 'Slow step')],
+      },
+    });
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toContain('HTTP 401');
+    const steps = Object.fromEntries(
+      execution.flow.steps.map((item: { id: string; status: string; execution_id: string }) => [
+        item.id,
+        item,
+      ]),
+    );
+    expect(steps.doomed.status).toBe('FAILED');
+    expect(steps.slow.status).toBe('STOPPED');
+    const slowChild = await api.http.get(`/api/v1/executions/${steps.slow.execution_id}`, {
+      token: api.adminToken,
+    });
+    expect(slowChild.body.status).toBe('CANCELLED');
+  });
+
   it('rejects flows with no start, unreachable steps, cycles, bad routers and bad gates, naming the field', async () => {
     const base = {
       name: 'Bad',

@@ -334,6 +334,49 @@ describe('human in the loop', () => {
     expect(llm.requests).toHaveLength(2);
   });
 
+  it('ends the crew as REJECTED when an asynchronous task is rejected', async () => {
+    const id = await start({
+      crew: {
+        name: 'Async review',
+        agents: [{ id: 'a', role: 'Writer', goal: 'Write' }],
+        tasks: [
+          {
+            id: 'draft',
+            description: 'Draft',
+            expected_output: 'x',
+            agent: 'a',
+            async_execution: true,
+            human_input: true,
+          },
+          { id: 'other', description: 'Something else', expected_output: 'x', agent: 'a' },
+        ],
+      },
+    });
+    const approvalId = await waitingApproval(id);
+    await decide(approvalId, 'reject', { action: 'reject', comment: 'no' });
+    const done = await finished(id);
+    expect(done.status).toBe('REJECTED');
+    expect(done.error).toContain("task 'draft' was rejected");
+  });
+
+  it('closes a pending approval when the run is stopped by force', async () => {
+    const id = await start(gatedFlow());
+    const approvalId = await waitingApproval(id);
+    await api.http.post(`/api/v1/executions/${id}/stop`, {
+      token: api.adminToken,
+      body: { force: true },
+    });
+    expect((await finished(id)).status).toBe('CANCELLED');
+    const approval = await waitFor('the approval to close', async () => {
+      const current = await api.http.get(`/api/v1/hitl/approvals/${approvalId}`, {
+        token: api.adminToken,
+      });
+      return current.body.status === 'CANCELLED' ? current.body : undefined;
+    });
+    expect(approval.status).toBe('CANCELLED');
+    expect((await decide(approvalId, 'approve')).status).toBe(409);
+  });
+
   it('loses nothing when the worker and the API restart while a run waits', async () => {
     const id = await start(gatedFlow());
     const approvalId = await waitingApproval(id);
