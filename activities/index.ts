@@ -26,7 +26,7 @@ export interface ActivityDeps {
   orm: Orm;
   logger: Logger;
   secrets: SecretBox;
-  llm: { baseUrl?: string; apiKey?: string; timeoutMs: number };
+  llm: { baseUrl?: string; apiKey?: string; timeoutMs: number; stream: boolean };
   tools: ToolSettings;
   webhooks: { allowPrivateNetworks: boolean };
 }
@@ -45,7 +45,12 @@ export function createActivities(
       deps.logger.error({ err: error }, 'could not record execution events');
     });
   return {
-    ...createLlmActivities({ resolveModel, timeoutMs: deps.llm.timeoutMs, events }),
+    ...createLlmActivities({
+      resolveModel,
+      timeoutMs: deps.llm.timeoutMs,
+      streamTokens: deps.llm.stream,
+      events,
+    }),
     ...createToolActivities({
       tools: builtinToolImplementations(deps.tools),
       logger: deps.logger,

@@ -6,19 +6,25 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import type {
+  ChatCompletion,
+  ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import { FAILURE_TYPES } from '../shared/errors';
-import type { ChatMessage, LlmRequest, LlmResponse, ToolCall } from '../shared/llm/chat';
+import type { ChatMessage, LlmRequest, LlmResponse } from '../shared/llm/chat';
 import { stepKey, taskEventKey, type NewEvent } from './events';
 import type { ModelResolver } from './llm/model-resolver';
 
 const HEARTBEAT_INTERVAL_MS = 5000;
+/** How often streamed text is written as an event. */
+const TOKEN_FLUSH_MS = 100;
 
 export function createLlmActivities(deps: {
   resolveModel: ModelResolver;
   timeoutMs: number;
+  /** Stream completions and record the text as it arrives (`llm_token` events). */
+  streamTokens: boolean;
   events: (events: NewEvent[]) => Promise<void>;
 }) {
   const clients = new Map<string, OpenAI>();
@@ -39,39 +45,64 @@ export function createLlmActivities(deps: {
       const client = clientFor(target.baseURL, target.apiKey);
       const started = performance.now();
       const heartbeat = setInterval(() => Context.current().heartbeat(), HEARTBEAT_INTERVAL_MS);
-      try {
-        const completion = await client.chat.completions.create(
-          {
+      const title = request.step ?? target.model;
+      await deps.events([
+        {
+          ...eventBase(request),
+          key: stepKey('llm_call'),
+          type: 'llm_call',
+          title: `LLM call: ${title}`,
+          data: {
             model: target.model,
-            messages: request.messages.map(toOpenAiMessage),
-            ...(request.tools.length > 0 && { tools: request.tools.map(toOpenAiTool) }),
-            ...(request.model.temperature !== undefined && {
-              temperature: request.model.temperature,
-            }),
-            ...(request.model.max_tokens !== undefined && { max_tokens: request.model.max_tokens }),
-            ...(request.json && { response_format: { type: 'json_object' as const } }),
+            messages: request.messages,
+            tools: request.tools.map((tool) => tool.name),
           },
-          { signal: Context.current().cancellationSignal },
-        );
-        const choice = completion.choices[0];
-        const toolCalls: ToolCall[] = (choice?.message.tool_calls ?? []).flatMap((call) =>
-          call.type === 'function'
-            ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }]
-            : [],
-        );
+        },
+      ]);
+      const body = {
+        model: target.model,
+        messages: request.messages.map(toOpenAiMessage),
+        ...(request.tools.length > 0 && { tools: request.tools.map(toOpenAiTool) }),
+        ...(request.model.temperature !== undefined && { temperature: request.model.temperature }),
+        ...(request.model.max_tokens !== undefined && { max_tokens: request.model.max_tokens }),
+        ...(request.json && { response_format: { type: 'json_object' as const } }),
+      };
+      const signal = Context.current().cancellationSignal;
+      try {
+        const answer = deps.streamTokens
+          ? await streamedCompletion(client, body, signal, (text, batch) =>
+              deps.events([
+                {
+                  ...eventBase(request),
+                  key: stepKey(`llm_token:${batch}`),
+                  type: 'llm_token',
+                  title: `Tokens: ${title}`,
+                  data: { text },
+                },
+              ]),
+            )
+          : toAnswer(await client.chat.completions.create(body, { signal }));
         const response: LlmResponse = {
-          content: choice?.message.content ?? null,
-          tool_calls: toolCalls,
-          usage: {
-            prompt_tokens: completion.usage?.prompt_tokens ?? 0,
-            completion_tokens: completion.usage?.completion_tokens ?? 0,
-            total_tokens: completion.usage?.total_tokens ?? 0,
-          },
-          model: completion.model || target.model,
-          finish_reason: choice?.finish_reason ?? 'unknown',
+          ...answer,
+          model: answer.model || target.model,
           latency_ms: Math.round(performance.now() - started),
         };
-        await deps.events(llmEvents(request, target.model, response));
+        await deps.events([
+          {
+            ...eventBase(request),
+            key: stepKey('llm_response'),
+            type: 'llm_response',
+            title: `LLM response: ${title}`,
+            data: {
+              model: response.model,
+              content: response.content,
+              tool_calls: response.tool_calls,
+              usage: response.usage,
+              finish_reason: response.finish_reason,
+            },
+            durationMs: response.latency_ms,
+          },
+        ]);
         return response;
       } catch (error) {
         const failure = classifyLlmError(error, target.model);
@@ -107,32 +138,84 @@ function eventBase(request: {
   };
 }
 
-/** `llm_call` (what the model was sent) and `llm_response` (what it answered). */
-function llmEvents(request: LlmRequest, model: string, response: LlmResponse): NewEvent[] {
-  const title = request.step ?? model;
-  return [
-    {
-      ...eventBase(request),
-      key: stepKey('llm_call'),
-      type: 'llm_call',
-      title: `LLM call: ${title}`,
-      data: { model, messages: request.messages, tools: request.tools.map((tool) => tool.name) },
+type Answer = Omit<LlmResponse, 'latency_ms'>;
+
+function toAnswer(completion: ChatCompletion): Answer {
+  const choice = completion.choices[0];
+  return {
+    content: choice?.message.content ?? null,
+    tool_calls: (choice?.message.tool_calls ?? []).flatMap((call) =>
+      call.type === 'function'
+        ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }]
+        : [],
+    ),
+    usage: {
+      prompt_tokens: completion.usage?.prompt_tokens ?? 0,
+      completion_tokens: completion.usage?.completion_tokens ?? 0,
+      total_tokens: completion.usage?.total_tokens ?? 0,
     },
-    {
-      ...eventBase(request),
-      key: stepKey('llm_response'),
-      type: 'llm_response',
-      title: `LLM response: ${title}`,
-      data: {
-        model: response.model,
-        content: response.content,
-        tool_calls: response.tool_calls,
-        usage: response.usage,
-        finish_reason: response.finish_reason,
-      },
-      durationMs: response.latency_ms,
-    },
-  ];
+    model: completion.model,
+    finish_reason: choice?.finish_reason ?? 'unknown',
+  };
+}
+
+/**
+ * A streamed completion, assembled as it arrives; the text is handed on in small batches
+ * (`llm_token` events) so people watching a run see the answer being written.
+ */
+async function streamedCompletion(
+  client: OpenAI,
+  body: ChatCompletionCreateParamsNonStreaming,
+  signal: AbortSignal,
+  onText: (text: string, batch: number) => Promise<void>,
+): Promise<Answer> {
+  const stream = await client.chat.completions.create(
+    { ...body, stream: true, stream_options: { include_usage: true } },
+    { signal },
+  );
+  const answer: Answer = {
+    content: null,
+    tool_calls: [],
+    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    model: '',
+    finish_reason: 'unknown',
+  };
+  let pending = '';
+  let batch = 0;
+  let flushedAt = performance.now();
+  const flush = async () => {
+    if (!pending) return;
+    const text = pending;
+    pending = '';
+    flushedAt = performance.now();
+    await onText(text, batch++);
+  };
+  for await (const chunk of stream) {
+    answer.model ||= chunk.model;
+    if (chunk.usage) {
+      answer.usage = {
+        prompt_tokens: chunk.usage.prompt_tokens,
+        completion_tokens: chunk.usage.completion_tokens,
+        total_tokens: chunk.usage.total_tokens,
+      };
+    }
+    const choice = chunk.choices[0];
+    if (!choice) continue;
+    if (choice.delta.content) {
+      answer.content = (answer.content ?? '') + choice.delta.content;
+      pending += choice.delta.content;
+    }
+    for (const call of choice.delta.tool_calls ?? []) {
+      const slot = (answer.tool_calls[call.index] ??= { id: '', name: '', arguments: '' });
+      if (call.id) slot.id = call.id;
+      if (call.function?.name) slot.name += call.function.name;
+      if (call.function?.arguments) slot.arguments += call.function.arguments;
+    }
+    if (choice.finish_reason) answer.finish_reason = choice.finish_reason;
+    if (performance.now() - flushedAt >= TOKEN_FLUSH_MS) await flush();
+  }
+  await flush();
+  return answer;
 }
 
 export function classifyLlmError(error: unknown, model: string): unknown {

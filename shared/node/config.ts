@@ -68,6 +68,7 @@ export const EnvSchema = z.object({
   OPENAI_API_KEY: optionalString,
   KASAL_DEFAULT_MODEL: z.string().min(1).default('gpt-4o-mini'),
   LLM_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(240),
+  LLM_STREAM: booleanFlag(true),
   KASAL_ENCRYPTION_KEY: optionalString.pipe(
     z
       .string()
@@ -125,7 +126,14 @@ export interface Config {
     jwks?: { url: string; issuer?: string; audience?: string; emailClaim: string };
   };
   admin: { email: string; password?: string };
-  llm: { baseUrl?: string; apiKey?: string; defaultModel: string; timeoutMs: number };
+  llm: {
+    baseUrl?: string;
+    apiKey?: string;
+    defaultModel: string;
+    timeoutMs: number;
+    /** Stream completions, so watchers see the text as it is written. */
+    stream: boolean;
+  };
   /** KASAL_ENCRYPTION_KEY as configured; see `resolveEncryptionKey`. */
   encryptionKey?: string;
   tools: { fileRoot?: string; allowPrivateNetworks: boolean };
@@ -200,6 +208,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ...(env.OPENAI_API_KEY && { apiKey: env.OPENAI_API_KEY }),
       defaultModel: env.KASAL_DEFAULT_MODEL,
       timeoutMs: env.LLM_TIMEOUT_SECONDS * 1000,
+      stream: env.LLM_STREAM,
     },
     ...(env.KASAL_ENCRYPTION_KEY && { encryptionKey: env.KASAL_ENCRYPTION_KEY }),
     tools: {

@@ -176,7 +176,9 @@ export async function startScriptedLlmServer(
     if ('hang' in reply) return;
     if ('status' in reply) return sendError(res, reply.status, reply.error, reply.headers);
     if ('toolCalls' in reply || 'content' in reply) {
-      return sendJson(res, 200, completion(request, reply));
+      const body = completion(request, reply);
+      if (request.body.stream === true) return sendStream(res, request, body);
+      return sendJson(res, 200, body);
     }
     sendError(res, 500, {
       message: `scripted LLM server: not a scripted reply: ${JSON.stringify(reply)}`,
@@ -256,7 +258,6 @@ function checkChatRequest(body: unknown): string | undefined {
   const candidate = body as Record<string, unknown>;
   if (typeof candidate.model !== 'string') return "'model' is required and must be a string";
   if (!Array.isArray(candidate.messages)) return "'messages' is required and must be an array";
-  if (candidate.stream === true) return 'the scripted LLM server does not support streaming';
   return undefined;
 }
 
@@ -380,4 +381,32 @@ function sendJson(
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/**
+ * The same completion as Server-Sent Events of `chat.completion.chunk`s, as the OpenAI API
+ * streams it: the content word by word, each tool call in one delta, then the finish reason,
+ * the usage when `stream_options.include_usage` asks for it, and `[DONE]`.
+ */
+function sendStream(
+  res: ServerResponse,
+  request: RecordedRequest,
+  body: ReturnType<typeof completion>,
+) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+    res.write(
+      `data: ${JSON.stringify({ id: body.id, object: 'chat.completion.chunk', created: body.created, model: body.model, choices, ...extra })}\n\n`,
+    );
+  const choice = body.choices[0]!;
+  const words = (choice.message.content ?? '').match(/\s*\S+\s*/g) ?? [];
+  chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+  for (const word of words) chunk([{ index: 0, delta: { content: word }, finish_reason: null }]);
+  (choice.message.tool_calls ?? []).forEach((call, index) =>
+    chunk([{ index: 0, delta: { tool_calls: [{ index, ...call }] }, finish_reason: null }]),
+  );
+  chunk([{ index: 0, delta: {}, finish_reason: choice.finish_reason }]);
+  const options = request.body.stream_options as { include_usage?: boolean } | undefined;
+  if (options?.include_usage) chunk([], { usage: body.usage });
+  res.end('data: [DONE]\n\n');
 }
