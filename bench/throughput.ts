@@ -88,6 +88,8 @@ function startWorkerProcess({ api, llm, files }: Platform): RunningProcess {
   if (home) onCleanup(() => rmSync(home, { recursive: true, force: true }));
   const env = {
     ...base,
+    // The API's home: its encryption key is the one the payload codec of both sides uses.
+    KASAL_HOME: api.config.home,
     LOG_LEVEL: 'warn',
     TEMPORAL_TASK_QUEUE: api.config.temporal.taskQueue,
     OPENAI_BASE_URL: `${llm.url}/v1`,
