@@ -17,6 +17,7 @@ import { iso } from './serialize';
 const POLL_MS = 250;
 const HEARTBEAT_MS = 15_000;
 const BATCH = 500;
+const LOOK_BACK = 50;
 
 export function serializeEvent(event: ExecutionEvent) {
   return {
@@ -95,21 +96,31 @@ export class EventsService {
     });
     let last = lastEventId;
     let lastWrite = Date.now();
+    // Ids are assigned before commit, so a slightly older id can appear after a newer one: look
+    // back a little on every poll, and send each event once.
+    const sent = new Set<number>();
     while (!closed) {
       const em = req.em.fork();
-      const events = await em.find(
+      const found = await em.find(
         ExecutionEventEntity,
-        { groupId, ...(executionId && { executionId }), id: { $gt: last } },
+        {
+          groupId,
+          ...(executionId && { executionId }),
+          id: { $gt: Math.max(lastEventId, last - LOOK_BACK) },
+        },
         { orderBy: { id: 'asc' }, limit: BATCH },
       );
+      const events = found.filter((event) => event.id > last || !sent.has(event.id));
       for (const event of events) {
+        sent.add(event.id);
         res.write(
           `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(serializeEvent(event))}\n\n`,
         );
-        last = event.id;
+        last = Math.max(last, event.id);
         lastWrite = Date.now();
       }
-      if (events.length === BATCH) continue;
+      for (const id of sent) if (id <= last - LOOK_BACK) sent.delete(id);
+      if (found.length === BATCH && events.length > 0) continue;
       if (executionId && events.length === 0 && (await this.finished(em, executionId, last))) {
         const execution = await em.findOneOrFail(ExecutionEntity, { id: executionId });
         res.write(`event: end\ndata: ${JSON.stringify({ status: execution.status })}\n\n`);

@@ -85,6 +85,19 @@ export async function deleteUser(em: EntityManager, id: string): Promise<void> {
   await em.transactional(async (tx) => {
     const user = await getUser(tx, id);
     const personal = await tx.findOne(GroupEntity, { personalOwnerId: id });
+    // A shared group must keep an admin.
+    for (const membership of await tx.find(GroupMembershipEntity, { userId: id, role: 'admin' })) {
+      if (membership.groupId === personal?.id) continue;
+      const admins = await tx.count(GroupMembershipEntity, {
+        groupId: membership.groupId,
+        role: 'admin',
+      });
+      if (admins <= 1) {
+        throw conflict(
+          `${user.email} is the last admin of group '${membership.groupId}'; name another first`,
+        );
+      }
+    }
     if (personal) await deleteGroupContents(tx, personal.id);
     await tx.nativeDelete(GroupMembershipEntity, { userId: id });
     await tx.nativeDelete(ApiKeyEntity, { userId: id });

@@ -201,6 +201,11 @@ describe('groups and roles', () => {
       'password',
     ]);
 
+    // Alice is the only admin of the shared group 'Team': she cannot be deleted yet.
+    const lastAdmin = await api.http.delete(`/api/v1/users/${alice.id}`, { token: api.adminToken });
+    expect(lastAdmin.status).toBe(409);
+    expect(lastAdmin.body.error.message).toContain('last admin');
+
     const carol = await api.createUser('carol@kasal.test');
     expect(
       (await api.http.delete(`/api/v1/users/${carol.id}`, { token: api.adminToken })).status,
