@@ -8,8 +8,8 @@ import path from 'node:path';
 import { startApi, type ApiHarness } from '../support/api-harness';
 import { waitFor } from '../support/processes';
 import {
+  lastUserPrompt as lastUserMessage,
   startScriptedLlmServer,
-  type RecordedRequest,
   type ScriptedLlmServer,
 } from '../support/scripted-llm-server';
 import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
@@ -53,11 +53,6 @@ describe('crew executions', () => {
       const response = await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken });
       return FINAL.includes(response.body.status) ? response.body : undefined;
     });
-  const lastUserMessage = (request: RecordedRequest) =>
-    String(
-      [...request.body.messages].reverse().find((message) => message.role === 'user')?.content ??
-        '',
-    );
 
   it('runs a sequential crew: tools, context passing, usage', async () => {
     llm.enqueue(

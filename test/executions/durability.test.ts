@@ -15,6 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../support/databases';
 import { HttpClient } from '../support/http-client';
 import { healthy, startNodeEntry, waitFor, type RunningProcess } from '../support/processes';
 import {
+  lastUserPrompt as lastUser,
   startScriptedLlmServer,
   type RecordedRequest,
   type ScriptedLlmServer,
@@ -25,10 +26,6 @@ import { uniqueTaskQueue } from '../support/worker-harness';
 
 jest.setTimeout(240_000);
 
-const lastUser = (request: RecordedRequest) =>
-  String(
-    [...request.body.messages].reverse().find((message) => message.role === 'user')?.content ?? '',
-  );
 /** What makes two LLM requests "the same call": the conversation so far. */
 const signature = (request: RecordedRequest) => JSON.stringify(request.body.messages);
 

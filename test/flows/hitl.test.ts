@@ -10,17 +10,13 @@ import { startApi, type ApiHarness } from '../support/api-harness';
 import { step } from '../support/flow-fixtures';
 import { waitFor } from '../support/processes';
 import {
+  lastUserPrompt as prompt,
   startScriptedLlmServer,
-  type RecordedRequest,
   type ScriptedLlmServer,
 } from '../support/scripted-llm-server';
 import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
 
 const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED', 'REJECTED'];
-const prompt = (request: RecordedRequest) =>
-  String(
-    [...request.body.messages].reverse().find((message) => message.role === 'user')?.content ?? '',
-  );
 
 interface Delivery {
   event: string;

@@ -14,7 +14,11 @@ import { startApi, temporalAddress, type ApiHarness } from './api-harness';
 /** The payload key of recorded histories (test data only: it protects nothing). */
 export const HISTORY_PAYLOAD_KEYS = `history:${'42'.repeat(32)}`;
 import { waitFor } from './processes';
-import { startScriptedLlmServer, type ScriptedLlmServer } from './scripted-llm-server';
+import {
+  lastUserPrompt,
+  startScriptedLlmServer,
+  type ScriptedLlmServer,
+} from './scripted-llm-server';
 import { startWorker, uniqueTaskQueue, type WorkerHarness } from './worker-harness';
 
 /** Where the recorded histories live, next to the replay test. */
@@ -75,10 +79,7 @@ const RECORDINGS: Recording[] = [
     // A and B run at the same time, so replies go by prompt rather than by arrival order.
     script: (llm) =>
       llm.respondWith((request) => {
-        const prompt = String(
-          [...request.body.messages].reverse().find((message) => message.role === 'user')
-            ?.content ?? '',
-        );
+        const prompt = lastUserPrompt(request);
         if (prompt.includes('Task A')) return { content: 'A done' };
         if (prompt.includes('Task B')) return { content: 'B done' };
         return { content: 'C combined A and B' };

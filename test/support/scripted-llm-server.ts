@@ -410,3 +410,9 @@ function sendStream(
   if (options?.include_usage) chunk([], { usage: body.usage });
   res.end('data: [DONE]\n\n');
 }
+
+/** The last user message of a recorded request: what the agent was asked most recently. */
+export function lastUserPrompt(request: RecordedRequest): string {
+  const message = [...request.body.messages].reverse().find((item) => item.role === 'user');
+  return String(message?.content ?? '');
+}
