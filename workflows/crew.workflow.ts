@@ -20,6 +20,7 @@ import {
   type CrewWorkflowInput,
 } from './crew-run';
 import { progressQuery, stopSignal } from './definitions';
+import { innermostMessage } from './failure-message';
 import { planTasks } from './planning';
 import { publishStatus } from './status';
 
@@ -78,7 +79,7 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
     }
     run.progress.status = 'FAILED';
     publishStatus('FAILED');
-    const message = failureMessage(error);
+    const message = innermostMessage(error);
     await persistence.finishExecution({
       executionId,
       status: 'FAILED',
@@ -156,7 +157,7 @@ async function runTask(run: CrewRun, task: TaskPlan, context: string): Promise<A
   } catch (error) {
     const stopped = error instanceof ExecutionStopped || isCancellation(error);
     state.status = stopped ? 'STOPPED' : 'FAILED';
-    if (state.status === 'FAILED') state.error = failureMessage(error);
+    if (state.status === 'FAILED') state.error = innermostMessage(error);
     throw error;
   } finally {
     state.finished_at = new Date(Date.now()).toISOString();
@@ -222,15 +223,4 @@ async function finish(
     tasks: Object.fromEntries([...outputs].map(([key, answer]) => [key, answer.output])),
     usage: run.progress.usage,
   };
-}
-
-function failureMessage(error: unknown): string {
-  // An activity failure wraps the real cause (e.g. the LLM error); show the innermost message.
-  let current = error as { message?: string; cause?: unknown } | undefined;
-  let message = current?.message ?? String(error);
-  while (current?.cause) {
-    current = current.cause;
-    if (current.message) message = current.message;
-  }
-  return message;
 }

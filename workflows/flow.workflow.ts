@@ -29,6 +29,7 @@ import type { FlowProgress, FlowStepState } from '../shared/plan/flow-state';
 import { SEARCH_ATTRIBUTE_KEYS } from '../shared/search-attributes';
 import { PERSISTENCE_ACTIVITY } from './activity-options';
 import { ApprovalDesk } from './approvals';
+import { innermostMessage } from './failure-message';
 import { crewWorkflow } from './crew.workflow';
 import { persistence } from './crew-run';
 import { stopSignal } from './definitions';
@@ -76,7 +77,6 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
     (waiting) => {
       progress.status = waiting ? 'WAITING_FOR_APPROVAL' : 'RUNNING';
       publishStatus(progress.status);
-      progress.approvals = desk.waiting;
     },
     () => progress.stop_requested,
   );
@@ -94,6 +94,8 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
   });
 
   const outputs = new Map<string, CrewResult>();
+  const stepOutputs = () =>
+    Object.fromEntries([...outputs].map(([id, result]) => [id, result.output ?? '']));
   const taken = new Set<string>();
   const stepState = (id: string) => progress.steps.find((step) => step.id === id) as FlowStepState;
   const stepPlan = (id: string) => plan.steps.find((step) => step.id === id) as FlowStepPlan;
@@ -318,7 +320,7 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
       status,
       ...(last?.output !== undefined && { output: last.output }),
       state,
-      steps: Object.fromEntries([...outputs].map(([id, result]) => [id, result.output ?? ''])),
+      steps: stepOutputs(),
     };
   } catch (error) {
     const { status, message } = classify(error);
@@ -341,7 +343,7 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
       return {
         status: 'STOPPED',
         state,
-        steps: Object.fromEntries([...outputs].map(([id, r]) => [id, r.output ?? ''])),
+        steps: stepOutputs(),
       };
     }
     if (status === 'CANCELLED') throw error;
@@ -367,13 +369,7 @@ function classify(error: unknown): {
   if (error instanceof FlowRejected) return { status: 'REJECTED', message: error.message };
   if (error instanceof FlowStopped) return { status: 'STOPPED', message: error.message };
   if (isCancellation(error)) return { status: 'CANCELLED', message: 'Cancelled (force stop)' };
-  let current = error as { message?: string; cause?: unknown } | undefined;
-  let message = current?.message ?? String(error);
-  while (current?.cause) {
-    current = current.cause;
-    if (current.message) message = current.message;
-  }
-  return { status: 'FAILED', message };
+  return { status: 'FAILED', message: innermostMessage(error) };
 }
 
 /** A step run again after a rejection: its tasks carry the reviewer's feedback. */

@@ -1,6 +1,7 @@
 /** Who is calling, in which group, with which role: the checks behind every endpoint. */
 import type { Request } from 'express';
 import { roleAllows, type Permission } from '../../shared/roles';
+import { isUuid } from '../../shared/schemas/common.schema';
 import type { TokenService } from '../../shared/node/auth/tokens';
 import type { AccessGuards } from '../http/endpoint';
 import { forbidden } from '../http/errors';
@@ -28,9 +29,7 @@ export function createAccessGuards(tokens: TokenService): AccessGuards {
       const header = req.headers['x-group-id'];
       const requested = typeof header === 'string' && header ? header : undefined;
       const groupId = requested ?? (await personalGroupId(req.em, auth.user.id));
-      const membership = /^[0-9a-f-]{36}$/i.test(groupId)
-        ? await membershipOf(req.em, groupId, auth.user.id)
-        : null;
+      const membership = isUuid(groupId) ? await membershipOf(req.em, groupId, auth.user.id) : null;
       if (!membership) throw forbidden(`You are not a member of group '${groupId}' (X-Group-Id)`);
       if (!roleAllows(membership.role, permission)) {
         throw forbidden(

@@ -8,8 +8,6 @@ import { fromZodError } from '../http/error-handler';
 import { validationError } from '../http/errors';
 import { DefinitionsService, FLOWS } from '../services/definitions.service';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function addFlowImportRoutes(endpoints: EndpointRouter): void {
   const flows = new DefinitionsService(FLOWS);
   endpoints.add({
@@ -35,7 +33,7 @@ export function addFlowImportRoutes(endpoints: EndpointRouter): void {
       const byName = new Map(crews.map((crew) => [(crew.name ?? '').toLowerCase(), crew.id]));
       const ids = new Set(crews.map((crew) => crew.id));
       const converted = flowFromKasalExport(body, ({ kasalCrewId, crewName }) => {
-        if (kasalCrewId && UUID.test(kasalCrewId) && ids.has(kasalCrewId)) return kasalCrewId;
+        if (kasalCrewId && ids.has(kasalCrewId)) return kasalCrewId;
         return crewName ? byName.get(crewName.toLowerCase()) : undefined;
       });
       if (converted.issues.length > 0) throw validationError('Kasal flow', converted.issues);

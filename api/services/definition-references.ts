@@ -9,6 +9,7 @@ import {
   type ResolvedCrewTask,
 } from '../../shared/definitions/crew-structure';
 import type { FieldIssue } from '../../shared/errors';
+import { isUuid } from '../../shared/schemas/common.schema';
 import type { CrewSpec } from '../../shared/schemas/crew.schema';
 import type { TaskSpec } from '../../shared/schemas/task.schema';
 import {
@@ -18,15 +19,13 @@ import {
   type DefinitionRow,
 } from '../../shared/node/db/entities';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 async function existingIds(
   em: EntityManager,
   entity: DefinitionEntity,
   groupId: string,
   ids: string[],
 ): Promise<Set<string>> {
-  const wanted = [...new Set(ids.filter((id) => UUID.test(id)))];
+  const wanted = [...new Set(ids.filter(isUuid))];
   if (wanted.length === 0) return new Set();
   const rows = await em.find(entity, { groupId, id: { $in: wanted } }, { fields: ['id'] });
   return new Set(rows.map((row) => row.id));

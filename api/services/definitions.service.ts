@@ -10,7 +10,7 @@ import { AgentSpecSchema, type AgentSpec } from '../../shared/schemas/agent.sche
 import { CrewSpecSchema, type CrewSpec } from '../../shared/schemas/crew.schema';
 import { FlowSpecSchema, type FlowSpec } from '../../shared/schemas/flow.schema';
 import { compileFlow } from '../../shared/compiler/compile-flow';
-import { BUILTIN_TOOLS } from '../../shared/tools/builtin-tools';
+import { BUILTIN_TOOL_MAP } from '../../shared/tools/builtin-tools';
 import { TaskSpecSchema, type TaskSpec } from '../../shared/schemas/task.schema';
 import {
   AgentEntity,
@@ -96,8 +96,6 @@ export const CREWS: DefinitionKind<CrewSpec> = {
       .map((flow) => label('flow', flow));
   },
 };
-
-const BUILTIN_TOOL_MAP = new Map(BUILTIN_TOOLS.map((tool) => [tool.name, tool]));
 
 export const FLOWS: DefinitionKind<FlowSpec> = {
   noun: 'flow',

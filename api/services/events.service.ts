@@ -5,7 +5,7 @@
  */
 import type { EntityManager } from '@mikro-orm/core';
 import type { Request, Response } from 'express';
-import { FINAL_STATUSES } from '../../shared/plan/execution-state';
+import { FINAL_STATUSES, type ExecutionStatus } from '../../shared/plan/execution-state';
 import {
   ExecutionEntity,
   ExecutionEventEntity,
@@ -121,9 +121,10 @@ export class EventsService {
       }
       for (const id of sent) if (id <= last - LOOK_BACK) sent.delete(id);
       if (found.length === BATCH && events.length > 0) continue;
-      if (executionId && events.length === 0 && (await this.finished(em, executionId, last))) {
-        const execution = await em.findOneOrFail(ExecutionEntity, { id: executionId });
-        res.write(`event: end\ndata: ${JSON.stringify({ status: execution.status })}\n\n`);
+      const finished =
+        executionId && events.length === 0 ? await this.finished(em, executionId, last) : undefined;
+      if (finished) {
+        res.write(`event: end\ndata: ${JSON.stringify({ status: finished })}\n\n`);
         break;
       }
       if (Date.now() - lastWrite >= HEARTBEAT_MS) {
@@ -135,17 +136,21 @@ export class EventsService {
     res.end();
   }
 
-  /** Finished, and its closing event has been sent. */
-  private async finished(em: EntityManager, executionId: string, last: number): Promise<boolean> {
+  /** The final status once the execution has finished and its closing event has been sent. */
+  private async finished(
+    em: EntityManager,
+    executionId: string,
+    last: number,
+  ): Promise<ExecutionStatus | undefined> {
     const execution = await em.findOneOrFail(ExecutionEntity, { id: executionId });
-    if (!FINAL_STATUSES.includes(execution.status)) return false;
+    if (!FINAL_STATUSES.includes(execution.status)) return undefined;
     const closing = await em.count(ExecutionEventEntity, {
       executionId,
       key: { $like: `${executionId}:finished:%` },
       id: { $lte: last },
     });
     // A run that failed to start has no events at all: it is finished all the same.
-    return closing > 0 || !execution.startedAt;
+    return closing > 0 || !execution.startedAt ? execution.status : undefined;
   }
 
   private async execution(em: EntityManager, groupId: string, id: string) {

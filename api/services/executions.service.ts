@@ -22,7 +22,7 @@ import {
 import { CrewSpecSchema, type CrewSpec } from '../../shared/schemas/crew.schema';
 import type { ExecutionRequest } from '../../shared/schemas/execution.schema';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../shared/search-attributes';
-import { BUILTIN_TOOLS } from '../../shared/tools/builtin-tools';
+import { BUILTIN_TOOL_MAP } from '../../shared/tools/builtin-tools';
 import {
   CrewEntity,
   ExecutionEntity,
@@ -37,7 +37,6 @@ import type { ModelConfigsService } from './model-configs.service';
 import { savedDefinitions, savedFlowDefinitions } from './saved-definitions';
 import { iso } from './serialize';
 
-const TOOLS = new Map(BUILTIN_TOOLS.map((tool) => [tool.name, tool]));
 const QUERY_TIMEOUT_MS = 3000;
 
 export interface ExecutionsDeps {
@@ -68,10 +67,7 @@ export class ExecutionsService {
     const source = await this.source(em, groupId, request);
     const saved = await savedDefinitions(em, groupId, [source.crew]);
     const compiled = compileCrew(source.crew, saved, {
-      inputs: request.inputs,
-      tools: TOOLS,
-      modelConfigs: await this.deps.models.byName(em, groupId),
-      defaultModel: this.deps.defaultModel,
+      ...(await this.compileOptions(em, groupId, request.inputs)),
       ...(source.crewId !== undefined && { crewId: source.crewId }),
     });
     if (!compiled.ok) {
@@ -119,10 +115,7 @@ export class ExecutionsService {
     }
     const spec = flow as FlowSpec;
     const compiled = compileFlow(spec, await savedFlowDefinitions(em, groupId, spec), {
-      inputs: request.inputs,
-      tools: TOOLS,
-      modelConfigs: await this.deps.models.byName(em, groupId),
-      defaultModel: this.deps.defaultModel,
+      ...(await this.compileOptions(em, groupId, request.inputs)),
       ...(request.flow_id !== undefined && { flowId: request.flow_id }),
     });
     if (!compiled.ok) {
@@ -148,6 +141,20 @@ export class ExecutionsService {
       execution_id: execution.id,
       status: execution.status,
       workflow_id: execution.workflowId,
+    };
+  }
+
+  /** What both compilers need: the inputs, the tools, the group's models, the default model. */
+  private async compileOptions(
+    em: EntityManager,
+    groupId: string,
+    inputs: Record<string, unknown>,
+  ) {
+    return {
+      inputs,
+      tools: BUILTIN_TOOL_MAP,
+      modelConfigs: await this.deps.models.byName(em, groupId),
+      defaultModel: this.deps.defaultModel,
     };
   }
 

@@ -4,6 +4,7 @@
  * unreachable steps, listener cycles, router conditions that do not parse or name unknown
  * variables, and gates on edges that do not exist are errors that name the field.
  */
+import { findCycle } from '../definitions/graph';
 import type { FieldIssue } from '../errors';
 import { ExpressionError, parseExpression, variablesOf } from '../flows/expression';
 import type { CrewPlan } from '../plan/crew-plan';
@@ -245,27 +246,4 @@ export function compileFlow(
       },
     },
   };
-}
-
-function findCycle(edges: ReadonlyMap<string, ReadonlySet<string>>): string[] | undefined {
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (node: string): string[] | undefined => {
-    if (state.get(node) === 'done') return undefined;
-    if (state.get(node) === 'visiting') return [...stack.slice(stack.indexOf(node)), node];
-    state.set(node, 'visiting');
-    stack.push(node);
-    for (const next of edges.get(node) ?? []) {
-      const cycle = visit(next);
-      if (cycle) return cycle;
-    }
-    stack.pop();
-    state.set(node, 'done');
-    return undefined;
-  };
-  for (const node of edges.keys()) {
-    const cycle = visit(node);
-    if (cycle) return cycle;
-  }
-  return undefined;
 }

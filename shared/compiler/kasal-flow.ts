@@ -3,6 +3,7 @@
  * platform's FlowSpec input; what cannot be carried over is reported, never silently dropped.
  */
 import { z } from 'zod';
+import { isUuid } from '../schemas/common.schema';
 import type { FieldIssue } from '../errors';
 
 export interface KasalCrewRef {
@@ -81,7 +82,6 @@ const DEFAULT_GATE_MESSAGE = 'Approval required to proceed';
 const STATE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const KEYWORDS: ReadonlySet<string> = new Set(['and', 'or', 'not', 'in', 'is']);
 const EmailSchema = z.email();
-const UuidSchema = z.uuid();
 
 export function flowFromKasalExport(
   exported: unknown,
@@ -270,7 +270,7 @@ function stepOf(crew: CrewNode, resolveCrew: KasalCrewResolver, issues: FieldIss
       path,
       message: `crew '${crew.label}' not found; import the crew first (match by id or name)`,
     });
-  } else if (!UuidSchema.safeParse(crewId).success) {
+  } else if (!isUuid(crewId)) {
     issues.push({ path, message: `crew '${crew.label}' resolved to '${crewId}', not a crew id` });
   }
   return {

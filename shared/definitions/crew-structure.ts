@@ -3,6 +3,7 @@
  * agents, known and acyclic task context. Pure, so the API and the compiler share it.
  */
 import type { FieldIssue } from '../errors';
+import { findCycle } from './graph';
 import type { CrewProcess } from '../schemas/crew.schema';
 
 export interface ResolvedCrewAgent {
@@ -92,31 +93,12 @@ function uniqueKeys(
   return keys;
 }
 
-/** Returns one cycle in the context graph as a closed path of task keys, or undefined. */
+/**
+ * Returns one cycle in the context graph as a closed path of task keys, or undefined. A task
+ * naming itself is reported on its own, so it is left out here.
+ */
 export function findContextCycle(tasks: readonly ResolvedCrewTask[]): string[] | undefined {
-  const edges = new Map(tasks.map((task) => [task.key, task.context]));
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-
-  const visit = (key: string): string[] | undefined => {
-    const seen = state.get(key);
-    if (seen === 'done') return undefined;
-    if (seen === 'visiting') return [...stack.slice(stack.indexOf(key)), key];
-    state.set(key, 'visiting');
-    stack.push(key);
-    for (const next of edges.get(key) ?? []) {
-      if (!edges.has(next) || next === key) continue;
-      const cycle = visit(next);
-      if (cycle) return cycle;
-    }
-    stack.pop();
-    state.set(key, 'done');
-    return undefined;
-  };
-
-  for (const task of tasks) {
-    const cycle = visit(task.key);
-    if (cycle) return cycle;
-  }
-  return undefined;
+  return findCycle(
+    new Map(tasks.map((task) => [task.key, task.context.filter((key) => key !== task.key)])),
+  );
 }

@@ -10,6 +10,8 @@ export const LocalKeySchema = z
 
 export const UuidSchema = z.uuid();
 
+export const isUuid = (value: string): boolean => UuidSchema.safeParse(value).success;
+
 export const NameSchema = z.string().trim().min(1).max(200);
 
 export const ModelNameSchema = z.string().trim().min(1).max(200);

@@ -45,3 +45,8 @@ export const READ_FILE_TOOL: ToolDescriptor = {
 };
 
 export const BUILTIN_TOOLS: readonly ToolDescriptor[] = [FETCH_URL_TOOL, READ_FILE_TOOL];
+
+/** The built-in tools by name, as the compilers look them up. */
+export const BUILTIN_TOOL_MAP: ReadonlyMap<string, ToolDescriptor> = new Map(
+  BUILTIN_TOOLS.map((tool) => [tool.name, tool]),
+);

@@ -2,9 +2,9 @@ import { compileCrew } from '../../shared/compiler/compile-crew';
 import { crewFromKasalYaml, kasalPath } from '../../shared/compiler/kasal-yaml';
 import { interpolate } from '../../shared/compiler/interpolate';
 import { CrewSpecSchema } from '../../shared/schemas/crew.schema';
-import { BUILTIN_TOOLS } from '../../shared/tools/builtin-tools';
+import { BUILTIN_TOOL_MAP } from '../../shared/tools/builtin-tools';
 
-const tools = new Map(BUILTIN_TOOLS.map((tool) => [tool.name, tool]));
+const tools = BUILTIN_TOOL_MAP;
 const options = { inputs: {}, tools, modelConfigs: new Map(), defaultModel: 'default-model' };
 const crew = (overrides: Record<string, unknown> = {}) =>
   CrewSpecSchema.parse({
