@@ -12,7 +12,12 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import { FAILURE_TYPES } from '../shared/errors';
-import type { ChatMessage, LlmRequest, LlmResponse } from '../shared/llm/chat';
+import {
+  priceUsage,
+  type ChatMessage,
+  type LlmRequest,
+  type LlmResponse,
+} from '../shared/llm/chat';
 import { stepKey, taskEventKey, type NewEvent } from './events';
 import type { ModelResolver } from './llm/model-resolver';
 
@@ -84,6 +89,7 @@ export function createLlmActivities(deps: {
           : toAnswer(await client.chat.completions.create(body, { signal }));
         const response: LlmResponse = {
           ...answer,
+          usage: target.prices ? priceUsage(answer.usage, target.prices) : answer.usage,
           model: answer.model || target.model,
           latency_ms: Math.round(performance.now() - started),
         };

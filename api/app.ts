@@ -10,12 +10,14 @@ import type { Config } from '../shared/node/config';
 import type { SecretBox } from '../shared/node/crypto/secret-box';
 import type { Orm } from '../shared/node/db/orm';
 import type { Logger } from '../shared/node/logger';
+import type { Telemetry } from '../shared/node/telemetry';
 import { EndpointRouter } from './http/endpoint';
 import { errorHandler, routeNotFound } from './http/error-handler';
 import { requireJsonBody } from './http/json-body';
 import { buildOpenApiDocument, createOpenApiRegistry } from './http/openapi';
 import './http/request-context';
 import { createAccessGuards } from './middleware/access-guards';
+import { traceRequests } from './middleware/trace-requests';
 import { addAuthRoutes } from './routes/auth.routes';
 import { addCodecRoutes, codecCors } from './routes/codec.routes';
 import { addDefinitionsRoutes } from './routes/definitions.routes';
@@ -45,12 +47,15 @@ export interface AppDeps {
   secrets: SecretBox;
   /** The payload codec, served to the Temporal Web UI at /api/v1/codec. */
   codec: PayloadCodec;
+  /** Tracing, when an OTLP endpoint is configured: one span per request. */
+  telemetry?: Telemetry | undefined;
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  if (deps.telemetry) app.use(traceRequests(deps.telemetry.tracer));
 
   app.use(
     pinoHttp({

@@ -7,6 +7,7 @@ import { initORM, prepareSchema } from '../shared/node/db/orm';
 import { createLogger } from '../shared/node/logger';
 import { runMain } from '../shared/node/process';
 import { createLazyTemporalClient, createPayloadCodec } from '../shared/node/temporal/connection';
+import { startTelemetry } from '../shared/node/telemetry';
 import { createApp } from './app';
 import { announceAdmin } from './admin-banner';
 import { ensureAdmin } from './services/seed.service';
@@ -15,14 +16,15 @@ runMain('api', async () => {
   const config = loadConfig();
   const tokens = createTokenService(config.auth, resolveJwtSecret(config));
   const logger = createLogger(config.logLevel, 'kasal-api');
+  const telemetry = startTelemetry(config, 'kasal-api');
   const orm = await initORM(config.database, logger);
   await prepareSchema(orm, config.database);
   if (config.autoSeed) announceAdmin(config, await ensureAdmin(orm.em.fork(), config.admin));
 
   const codec = createPayloadCodec(config);
-  const temporal = createLazyTemporalClient(config.temporal, codec);
+  const temporal = createLazyTemporalClient(config.temporal, codec, telemetry);
   const secrets = createSecretBox(resolveEncryptionKey(config));
-  const app = createApp({ config, orm, logger, tokens, temporal, secrets, codec });
+  const app = createApp({ config, orm, logger, tokens, temporal, secrets, codec, telemetry });
   const server = app.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -42,5 +44,6 @@ runMain('api', async () => {
     await closed;
     await temporal.connection.close();
     await orm.close();
+    await telemetry?.shutdown();
   };
 });

@@ -1,38 +1,28 @@
 /** The worker process: connects to Temporal and runs Kasal's workflows and activities. */
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import { loadConfig, resolveEncryptionKey } from '../shared/node/config';
-import { createSecretBox } from '../shared/node/crypto/secret-box';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../shared/node/config';
 import { initORM } from '../shared/node/db/orm';
 import { createLogger } from '../shared/node/logger';
 import { runMain } from '../shared/node/process';
-import { createPayloadCodec, ensureSearchAttributes } from '../shared/node/temporal/connection';
-import { workflowSource } from './options';
+import { ensureSearchAttributes } from '../shared/node/temporal/connection';
+import { startTelemetry } from '../shared/node/telemetry';
+import { createKasalWorker } from './create-worker';
 
 runMain('worker', async () => {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'kasal-worker');
+  const telemetry = startTelemetry(config, 'kasal-worker');
   const orm = await initORM(config.database, logger);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(connection, config.temporal.namespace, logger);
 
-  const worker = await Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    ...workflowSource(),
-    dataConverter: { payloadCodecs: [createPayloadCodec(config)] },
-    activities: createActivities({
-      orm,
-      logger,
-      secrets: createSecretBox(resolveEncryptionKey(config)),
-      llm: config.llm,
-      tools: config.tools,
-      webhooks: config.webhooks,
-    }),
-  });
+  const worker = await createKasalWorker({ connection, config, orm, logger, telemetry });
   logger.info(
-    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace },
+    {
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      tracing: telemetry !== undefined,
+    },
     'Kasal worker running',
   );
   const running = worker.run();
@@ -42,5 +32,6 @@ runMain('worker', async () => {
     await running;
     await connection.close();
     await orm.close();
+    await telemetry?.shutdown();
   };
 });

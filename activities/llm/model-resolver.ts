@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { FAILURE_TYPES } from '../../shared/errors';
+import type { ModelPrices } from '../../shared/llm/chat';
 import type { ModelSettings } from '../../shared/plan/crew-plan';
 import type { SecretBox } from '../../shared/node/crypto/secret-box';
 import { ModelConfigEntity } from '../../shared/node/db/entities';
@@ -14,6 +15,8 @@ export interface ResolvedModel {
   baseURL?: string;
   apiKey: string;
   model: string;
+  /** From the model config, when it has prices: what each call costs. */
+  prices?: ModelPrices;
 }
 
 /** OpenAI-compatible servers without auth (Ollama, vLLM) still need a non-empty key. */
@@ -55,6 +58,13 @@ export function createModelResolver(deps: {
       ...(config.baseUrl && { baseURL: config.baseUrl }),
       apiKey: config.apiKeyEncrypted ? deps.secrets.open(config.apiKeyEncrypted) : NO_KEY,
       model: config.model,
+      ...(config.inputCostPerMillion != null &&
+        config.outputCostPerMillion != null && {
+          prices: {
+            input_per_million: config.inputCostPerMillion,
+            output_per_million: config.outputCostPerMillion,
+          },
+        }),
     };
   };
 }

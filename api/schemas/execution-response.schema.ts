@@ -5,6 +5,10 @@ const Usage = z.object({
   prompt_tokens: z.number().int(),
   completion_tokens: z.number().int(),
   total_tokens: z.number().int(),
+  cost_usd: z
+    .number()
+    .optional()
+    .describe('USD; given when every model involved has prices in its model config'),
 });
 
 export const ExecutionStartedSchema = z

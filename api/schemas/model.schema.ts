@@ -10,10 +10,21 @@ export const ModelConfigSchema = z
     model: z.string(),
     base_url: z.string().nullable(),
     has_api_key: z.boolean().describe('The key itself is never returned'),
+    input_cost_per_million_tokens: z.number().nullable(),
+    output_cost_per_million_tokens: z.number().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
   })
   .meta({ id: 'ModelConfig' });
+
+const price = (tokens: string) =>
+  z
+    .number()
+    .min(0)
+    .max(100_000)
+    .nullable()
+    .optional()
+    .describe(`USD per million ${tokens} tokens, for cost totals (set both prices or neither)`);
 
 const fields = {
   name: z.string().trim().min(1).max(200).describe('What agents write in `llm`'),
@@ -27,6 +38,8 @@ const fields = {
     .nullable()
     .optional()
     .describe('Write-only; stored encrypted'),
+  input_cost_per_million_tokens: price('prompt'),
+  output_cost_per_million_tokens: price('completion'),
 };
 
 export const CreateModelConfigSchema = z.strictObject(fields).meta({ id: 'CreateModelConfig' });
@@ -37,5 +50,7 @@ export const UpdateModelConfigSchema = z
     model: fields.model.optional(),
     base_url: fields.base_url,
     api_key: fields.api_key.describe('A new key, or null to remove it'),
+    input_cost_per_million_tokens: fields.input_cost_per_million_tokens,
+    output_cost_per_million_tokens: fields.output_cost_per_million_tokens,
   })
   .meta({ id: 'UpdateModelConfig' });

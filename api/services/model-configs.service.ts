@@ -4,7 +4,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { z } from 'zod';
 import type { SecretBox } from '../../shared/node/crypto/secret-box';
 import { ModelConfigEntity, type ModelConfig } from '../../shared/node/db/entities';
-import { conflict, notFound } from '../http/errors';
+import { conflict, notFound, validationError } from '../http/errors';
 import type { CreateModelConfigSchema, UpdateModelConfigSchema } from '../schemas/model.schema';
 import { iso } from './serialize';
 
@@ -33,9 +33,11 @@ export class ModelConfigsService {
       model: input.model,
       baseUrl: input.base_url ?? null,
       apiKeyEncrypted: input.api_key ? this.secrets.seal(input.api_key) : null,
+      inputCostPerMillion: input.input_cost_per_million_tokens ?? null,
+      outputCostPerMillion: input.output_cost_per_million_tokens ?? null,
       createdBy: userId,
     });
-    await this.save(em, input.name);
+    await this.save(em, config);
     return serializeModelConfig(config);
   }
 
@@ -57,7 +59,13 @@ export class ModelConfigsService {
     if (input.api_key !== undefined) {
       config.apiKeyEncrypted = input.api_key === null ? null : this.secrets.seal(input.api_key);
     }
-    await this.save(em, config.name);
+    if (input.input_cost_per_million_tokens !== undefined) {
+      config.inputCostPerMillion = input.input_cost_per_million_tokens;
+    }
+    if (input.output_cost_per_million_tokens !== undefined) {
+      config.outputCostPerMillion = input.output_cost_per_million_tokens;
+    }
+    await this.save(em, config);
     return serializeModelConfig(config);
   }
 
@@ -85,12 +93,24 @@ export class ModelConfigsService {
     return config;
   }
 
-  private async save(em: EntityManager, name: string): Promise<void> {
+  private async save(em: EntityManager, config: ModelConfig): Promise<void> {
+    if ((config.inputCostPerMillion == null) !== (config.outputCostPerMillion == null)) {
+      // Nothing is flushed: the entity manager is per request and dropped with the error.
+      throw validationError('model config', [
+        {
+          path:
+            config.inputCostPerMillion == null
+              ? 'input_cost_per_million_tokens'
+              : 'output_cost_per_million_tokens',
+          message: 'set both prices or neither',
+        },
+      ]);
+    }
     try {
       await em.flush();
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
-        throw conflict(`A model config named '${name}' already exists in this group`);
+        throw conflict(`A model config named '${config.name}' already exists in this group`);
       }
       throw error;
     }
@@ -106,6 +126,8 @@ export function serializeModelConfig(config: ModelConfig) {
     model: config.model,
     base_url: config.baseUrl ?? null,
     has_api_key: Boolean(config.apiKeyEncrypted),
+    input_cost_per_million_tokens: config.inputCostPerMillion ?? null,
+    output_cost_per_million_tokens: config.outputCostPerMillion ?? null,
     created_at: iso(config.createdAt),
     updated_at: iso(config.updatedAt),
   };

@@ -19,17 +19,45 @@ export interface TokenUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** USD; known only when every call counted was to a model with prices in its config. */
+  cost_usd?: number;
 }
 
-export const NO_USAGE: TokenUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+export const NO_USAGE: TokenUsage = {
+  prompt_tokens: 0,
+  completion_tokens: 0,
+  total_tokens: 0,
+  cost_usd: 0,
+};
 
+/** Prices of a model config, in USD per million tokens. */
+export interface ModelPrices {
+  input_per_million: number;
+  output_per_million: number;
+}
+
+/** Sums two usages; the cost stays known only while both sides know theirs. */
 export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
   return {
     prompt_tokens: a.prompt_tokens + b.prompt_tokens,
     completion_tokens: a.completion_tokens + b.completion_tokens,
     total_tokens: a.total_tokens + b.total_tokens,
+    ...(a.cost_usd !== undefined &&
+      b.cost_usd !== undefined && { cost_usd: roundUsd(a.cost_usd + b.cost_usd) }),
   };
 }
+
+/** What a call's tokens cost at the given prices. */
+export function priceUsage(usage: TokenUsage, prices: ModelPrices): TokenUsage {
+  const cost =
+    (usage.prompt_tokens * prices.input_per_million +
+      usage.completion_tokens * prices.output_per_million) /
+    1_000_000;
+  return { ...usage, cost_usd: roundUsd(cost) };
+}
+
+/** Costs are kept to a billionth of a dollar, so sums do not collect floating-point noise. */
+const roundUsd = (value: number) => Math.round(value * 1e9) / 1e9;
 
 export interface LlmRequest {
   executionId: string;

@@ -90,6 +90,10 @@ export const EnvSchema = z.object({
   KASAL_TOOLS_FILE_ROOT: optionalString,
   KASAL_TOOLS_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
   KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
+
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url().optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.pipe(z.url().optional()),
+  OTEL_SERVICE_NAME: optionalString,
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -138,6 +142,8 @@ export interface Config {
   encryptionKey?: string;
   tools: { fileRoot?: string; allowPrivateNetworks: boolean };
   webhooks: { allowPrivateNetworks: boolean };
+  /** OpenTelemetry: spans are exported to `tracesUrl` (OTLP/HTTP) when it is set. */
+  telemetry: { tracesUrl?: string; serviceName?: string };
 }
 
 export class ConfigError extends Error {
@@ -162,6 +168,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const publicUrl = env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   const uiHost = env.TEMPORAL_ADDRESS.split(':')[0] ?? 'localhost';
+  // OTel's convention: the signal-specific variable is used as is, the general one gets /v1/traces.
+  const tracesUrl =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (env.OTEL_EXPORTER_OTLP_ENDPOINT &&
+      `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
 
   return {
     env: env.NODE_ENV,
@@ -216,6 +227,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       allowPrivateNetworks: env.KASAL_TOOLS_ALLOW_PRIVATE_NETWORKS,
     },
     webhooks: { allowPrivateNetworks: env.KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
+    telemetry: {
+      ...(tracesUrl && { tracesUrl }),
+      ...(env.OTEL_SERVICE_NAME && { serviceName: env.OTEL_SERVICE_NAME }),
+    },
   };
 }
 

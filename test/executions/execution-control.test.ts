@@ -198,6 +198,59 @@ describe('execution control', () => {
     });
   });
 
+  it('totals cost per task and per execution from the model config prices', async () => {
+    const priced = await api.http.post('/api/v1/models', {
+      token: api.adminToken,
+      body: {
+        name: 'priced-model',
+        model: 'gpt-4o-mini',
+        base_url: `${llm.url}/v1`,
+        input_cost_per_million_tokens: 0.15,
+        output_cost_per_million_tokens: 0.6,
+      },
+    });
+    expect(priced.status).toBe(201);
+    expect(priced.body).toMatchObject({
+      input_cost_per_million_tokens: 0.15,
+      output_cost_per_million_tokens: 0.6,
+    });
+    const halfPriced = await api.http.patch(`/api/v1/models/${priced.body.id}`, {
+      token: api.adminToken,
+      body: { output_cost_per_million_tokens: null },
+    });
+    expect(halfPriced.status).toBe(400);
+    expect(halfPriced.body.error.message).toContain('output_cost_per_million_tokens');
+
+    llm.enqueue(
+      { content: 'first', usage: { prompt_tokens: 1000, completion_tokens: 200 } },
+      { content: 'second', usage: { prompt_tokens: 3000, completion_tokens: 500 } },
+    );
+    const { execution_id: id } = await start({
+      crew: twoTaskCrew({
+        agents: [{ id: 'a', role: 'Worker', goal: 'Work', llm: 'priced-model' }],
+      }),
+    });
+    const execution = await finished(id);
+    expect(execution.status).toBe('COMPLETED');
+    // 1000 × 0.15 + 200 × 0.6 = 270 millionths; 3000 × 0.15 + 500 × 0.6 = 750 millionths.
+    expect(
+      execution.tasks.map((task: { usage: { cost_usd: number } }) => task.usage.cost_usd),
+    ).toEqual([0.00027, 0.00075]);
+    expect(execution.tasks[1].llm_calls[0].usage.cost_usd).toBe(0.00075);
+    expect(execution.usage).toEqual({
+      prompt_tokens: 4000,
+      completion_tokens: 700,
+      total_tokens: 4700,
+      cost_usd: 0.00102,
+    });
+
+    // A model without prices: tokens are totalled, the cost is unknown rather than zero.
+    llm.respondWith(() => ({ content: 'unpriced' }));
+    const unpriced = await finished((await start({ crew: twoTaskCrew() })).execution_id);
+    expect(unpriced.usage.total_tokens).toBeGreaterThan(0);
+    expect(unpriced.usage.cost_usd).toBeUndefined();
+  });
+
   it('pins the plan at start: editing the crew does not change a running execution', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));

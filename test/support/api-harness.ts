@@ -18,6 +18,7 @@ import {
   createLazyTemporalClient,
   createPayloadCodec,
 } from '../../shared/node/temporal/connection';
+import { startTelemetry, type Telemetry } from '../../shared/node/telemetry';
 import { createTestDatabase, type DatabaseType, type TestDatabase } from './databases';
 import { HttpClient } from './http-client';
 
@@ -50,6 +51,8 @@ export interface ApiHarness {
   config: Config;
   orm: Orm;
   database: TestDatabase;
+  /** Tracing, when the test configured an OTLP endpoint; a test worker shares it. */
+  telemetry: Telemetry | undefined;
   adminToken: string;
   login(email: string, password: string): Promise<string>;
   /** Creates a user through the admin API and returns their token and personal group. */
@@ -77,8 +80,10 @@ export async function startApi(
   await prepareSchema(orm, config.database);
   await ensureAdmin(orm.em.fork(), config.admin);
   const codec = createPayloadCodec(config);
-  const temporal = createLazyTemporalClient(config.temporal, codec);
+  const telemetry = startTelemetry(config, 'kasal-api');
+  const temporal = createLazyTemporalClient(config.temporal, codec, telemetry);
   const app = createApp({
+    telemetry,
     config,
     orm,
     logger,
@@ -104,6 +109,7 @@ export async function startApi(
     config,
     orm,
     database,
+    telemetry,
     adminToken,
     login,
     async createUser(email, password = 'user-password-123') {
@@ -121,6 +127,7 @@ export async function startApi(
       server.closeAllConnections();
       await temporal.connection.close();
       await orm.close();
+      await telemetry?.shutdown();
       if (!options.keepDatabase) await database.drop();
     },
   };

@@ -1,11 +1,8 @@
 /** A real Temporal worker in the test process, running the real workflows and activities. */
 import { randomUUID } from 'node:crypto';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
-import { resolveEncryptionKey } from '../../shared/node/config';
-import { createSecretBox } from '../../shared/node/crypto/secret-box';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createLogger } from '../../shared/node/logger';
-import { createPayloadCodec } from '../../shared/node/temporal/connection';
+import { createKasalWorker } from '../../worker/create-worker';
 import type { ApiHarness } from './api-harness';
 import { temporalAddress } from './api-harness';
 
@@ -25,22 +22,14 @@ export async function startWorker(api: ApiHarness): Promise<WorkerHarness> {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const { config } = api;
   const connection = await NativeConnection.connect({ address: temporalAddress() });
-  const worker = await Worker.create({
+  const worker = await createKasalWorker({
     connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    workflowsPath: require.resolve('../../workflows'),
-    dataConverter: { payloadCodecs: [createPayloadCodec(config)] },
-    activities: createActivities({
-      orm: api.orm,
-      logger: createLogger('silent', 'test-worker'),
-      secrets: createSecretBox(resolveEncryptionKey(config)),
-      llm: config.llm,
-      tools: config.tools,
-      webhooks: config.webhooks,
-    }),
+    config: api.config,
+    orm: api.orm,
+    logger: createLogger('silent', 'test-worker'),
+    telemetry: api.telemetry,
+    fromSource: true,
   });
   const running = worker.run();
   return {

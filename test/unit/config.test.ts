@@ -7,6 +7,7 @@ import {
   resolveEncryptionKey,
   resolveJwtSecret,
 } from '../../shared/node/config';
+import { startTelemetry } from '../../shared/node/telemetry';
 
 const home = () => mkdtempSync(path.join(tmpdir(), 'kasal-config-'));
 
@@ -39,6 +40,24 @@ describe('loadConfig', () => {
       url: 'postgres://u:p@db:5432/kasal',
       debug: true,
     });
+  });
+
+  it('traces only when an OTLP endpoint is configured, following OTel variable conventions', () => {
+    const untraced = loadConfig({ KASAL_HOME: home() });
+    expect(untraced.telemetry).toEqual({});
+    expect(startTelemetry(untraced, 'kasal-api')).toBeUndefined();
+    expect(
+      loadConfig({ KASAL_HOME: home(), OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' })
+        .telemetry,
+    ).toEqual({ tracesUrl: 'http://collector:4318/v1/traces' });
+    expect(
+      loadConfig({
+        KASAL_HOME: home(),
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:4318/custom',
+        OTEL_SERVICE_NAME: 'kasal-eu',
+      }).telemetry,
+    ).toEqual({ tracesUrl: 'http://traces:4318/custom', serviceName: 'kasal-eu' });
   });
 
   it('fails fast, naming each bad variable', () => {

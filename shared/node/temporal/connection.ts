@@ -6,6 +6,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import { resolveEncryptionKey, type Config } from '../config';
 import { AesGcmPayloadCodec, payloadKeys } from './payload-codec';
 import type { Logger } from '../logger';
+import type { Telemetry } from '../telemetry';
 
 export type TemporalSettings = Config['temporal'];
 
@@ -19,12 +20,17 @@ export function createPayloadCodec(
 }
 
 /** A client whose connection opens on first use, so the API starts while Temporal is down. */
-export function createLazyTemporalClient(settings: TemporalSettings, codec: PayloadCodec): Client {
+export function createLazyTemporalClient(
+  settings: TemporalSettings,
+  codec: PayloadCodec,
+  telemetry?: Telemetry,
+): Client {
   const connection = Connection.lazy({ address: settings.address });
   return new Client({
     connection,
     namespace: settings.namespace,
     dataConverter: { payloadCodecs: [codec] },
+    ...(telemetry && { interceptors: { workflow: telemetry.clientInterceptors } }),
   });
 }
 

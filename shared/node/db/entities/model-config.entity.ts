@@ -26,6 +26,9 @@ export const ModelConfigEntity = defineEntity({
     baseUrl: p.string().length(2000).nullable(),
     /** AES-256-GCM ciphertext of the API key (see shared/node/crypto/secret-box.ts). */
     apiKeyEncrypted: p.text().nullable().hidden(),
+    /** Prices in USD per million tokens, for cost totals; both or neither. */
+    inputCostPerMillion: p.double().runtimeType('number').$type<number>().nullable(),
+    outputCostPerMillion: p.double().runtimeType('number').$type<number>().nullable(),
     createdBy: p.uuid(),
     ...timestamps(),
   },

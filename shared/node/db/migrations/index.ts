@@ -3,6 +3,7 @@ import { Migration20261121232741_Initial } from './Migration20261121232741_Initi
 import { Migration20261121235730_Executions } from './Migration20261121235730_Executions';
 import { Migration20261122002455_FlowsAndApprovals } from './Migration20261122002455_FlowsAndApprovals';
 import { Migration20261122004145_Events } from './Migration20261122004145_Events';
+import { Migration20261122015313_ModelPrices } from './Migration20261122015313_ModelPrices';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121232741_Initial', class: Migration20261121232741_Initial },
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
     class: Migration20261122002455_FlowsAndApprovals,
   },
   { name: 'Migration20261122004145_Events', class: Migration20261122004145_Events },
+  { name: 'Migration20261122015313_ModelPrices', class: Migration20261122015313_ModelPrices },
 ];

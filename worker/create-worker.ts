@@ -1,0 +1,41 @@
+/** The Kasal worker: Kasal's workflows and activities on one task queue, wired from config. */
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { resolveEncryptionKey, type Config } from '../shared/node/config';
+import { createSecretBox } from '../shared/node/crypto/secret-box';
+import type { Orm } from '../shared/node/db/orm';
+import type { Logger } from '../shared/node/logger';
+import { createPayloadCodec } from '../shared/node/temporal/connection';
+import type { Telemetry } from '../shared/node/telemetry';
+import { WORKFLOWS_SOURCE, workflowSource } from './options';
+
+export interface KasalWorkerDeps {
+  connection: NativeConnection;
+  config: Config;
+  orm: Orm;
+  logger: Logger;
+  telemetry?: Telemetry | undefined;
+  /** Bundle the workflows from source even when a prebuilt bundle exists. */
+  fromSource?: boolean;
+}
+
+export function createKasalWorker(deps: KasalWorkerDeps): Promise<Worker> {
+  const { config, telemetry } = deps;
+  return Worker.create({
+    connection: deps.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    // Tracing adds a module to the workflow bundle, so a traced worker bundles from source.
+    ...(deps.fromSource || telemetry ? { workflowsPath: WORKFLOWS_SOURCE } : workflowSource()),
+    dataConverter: { payloadCodecs: [createPayloadCodec(config)] },
+    ...(telemetry && telemetry.worker),
+    activities: createActivities({
+      orm: deps.orm,
+      logger: deps.logger,
+      secrets: createSecretBox(resolveEncryptionKey(config)),
+      llm: config.llm,
+      tools: config.tools,
+      webhooks: config.webhooks,
+    }),
+  });
+}
