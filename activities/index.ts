@@ -16,18 +16,19 @@ import { createFlowActivities } from './flows.activities';
 import { createHitlActivities } from './hitl.activities';
 import { createModelResolver } from './llm/model-resolver';
 import { createLlmActivities } from './llm.activities';
-import {
-  builtinToolImplementations,
-  createToolActivities,
-  type ToolSettings,
-} from './tools.activities';
+import { createMcpActivities } from './mcp.activities';
+import type { McpConnections } from './mcp/mcp-connections';
+import { createToolActivities } from './tools.activities';
+import { builtinToolImplementations, type ToolEnvironment } from './tools/builtin-implementations';
 
 export interface ActivityDeps {
   orm: Orm;
   logger: Logger;
   secrets: SecretBox;
   llm: { baseUrl?: string; apiKey?: string; timeoutMs: number; stream: boolean };
-  tools: ToolSettings;
+  tools: ToolEnvironment;
+  /** The worker's MCP sessions (closed when the worker stops). */
+  mcp: McpConnections;
   webhooks: { allowPrivateNetworks: boolean };
 }
 
@@ -52,8 +53,17 @@ export function createActivities(
       events,
     }),
     ...createToolActivities({
+      orm: deps.orm,
+      secrets: deps.secrets,
       tools: builtinToolImplementations(deps.tools),
+      environment: deps.tools,
       logger: deps.logger,
+      events,
+    }),
+    ...createMcpActivities({
+      orm: deps.orm,
+      secrets: deps.secrets,
+      connections: deps.mcp,
       events,
     }),
     ...createExecutionActivities({ orm: deps.orm }),

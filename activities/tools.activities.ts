@@ -1,78 +1,67 @@
 /**
- * One tool call = one activity. Tools are looked up by name; a tool's failure is returned to
- * the agent as an observation, so a bad URL or a missing file never crashes a run.
+ * One built-in tool call = one activity. A tool's failure (a bad URL, a missing file) goes back
+ * to the agent as an observation; a tool the group disabled or a missing required setting fails
+ * the step clearly instead, since no retry or other wording can fix it.
  */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FAILURE_TYPES } from '../shared/errors';
 import type { ToolRequest, ToolResult } from '../shared/llm/chat';
-import { FETCH_URL_TOOL, READ_FILE_TOOL } from '../shared/tools/builtin-tools';
+import type { SecretBox } from '../shared/node/crypto/secret-box';
+import type { Orm } from '../shared/node/db/orm';
 import type { Logger } from '../shared/node/logger';
-import { fetchUrl } from './tools/fetch-url.tool';
-import { readFile } from './tools/read-file.tool';
+import { BUILTIN_TOOL_MAP, type BuiltinTool } from '../shared/tools/builtin-tools';
+import { toolEvent, type NewEvent } from './events';
+import {
+  ToolConfigError,
+  type ToolEnvironment,
+  type ToolImplementation,
+} from './tools/builtin-implementations';
+import { loadGroupToolState } from './tools/group-tool-settings';
 import { ToolInputError } from './tools/tool-error';
-import { stepKey, taskEventKey, type NewEvent } from './events';
 
-export type ToolImplementation = (args: unknown) => Promise<string>;
-
-export interface ToolSettings {
-  fileRoot?: string;
-  allowPrivateNetworks: boolean;
-}
-
-/** The built-in tools, by name, with their settings applied. */
-export function builtinToolImplementations(
-  settings: ToolSettings,
-): Map<string, ToolImplementation> {
-  return new Map<string, ToolImplementation>([
-    [
-      FETCH_URL_TOOL.name,
-      (args) =>
-        fetchUrl(args, {
-          allowPrivateNetworks: settings.allowPrivateNetworks,
-          timeoutMs: 30_000,
-          maxBytes: 5_000_000,
-        }),
-    ],
-    [
-      READ_FILE_TOOL.name,
-      (args) => readFile(args, { root: settings.fileRoot, maxBytes: 5_000_000 }),
-    ],
-  ]);
-}
+/** The tool's own time limit: the activity's, less room to record the result. */
+const toolTimeoutMs = (activityTimeoutMs: number) =>
+  Math.max(500, activityTimeoutMs - Math.min(2000, activityTimeoutMs / 5));
 
 export function createToolActivities(deps: {
+  orm: Orm;
+  secrets: SecretBox;
   tools: ReadonlyMap<string, ToolImplementation>;
+  environment: ToolEnvironment;
   logger: Logger;
   events: (events: NewEvent[]) => Promise<void>;
 }) {
   return {
     async runTool(request: ToolRequest): Promise<ToolResult> {
       const started = performance.now();
-      const result = await run(request);
-      await deps.events([
-        {
-          key: stepKey('tool'),
-          executionId: request.executionId,
-          groupId: request.groupId,
-          taskKey: request.taskKey,
-          ...(request.taskKey !== undefined && {
-            parentKey: taskEventKey(request.executionId, request.taskKey),
-          }),
-          type: result.ok ? 'tool_usage' : 'tool_error',
-          title: `${result.ok ? 'Tool' : 'Tool error'}: ${request.name}`,
-          data: {
-            tool: request.name,
-            arguments: request.arguments,
-            ...(result.ok ? { result: result.output.slice(0, 20_000) } : { error: result.error }),
-          },
-          durationMs: Math.round(performance.now() - started),
-        },
-      ]);
+      let result: ToolResult;
+      try {
+        result = await run(request);
+      } catch (error) {
+        const message = (error as Error).message;
+        await deps.events([toolEvent(request, { ok: false, error: message }, started)]);
+        throw ApplicationFailure.create({
+          type: FAILURE_TYPES.toolUnavailable,
+          nonRetryable: true,
+          message,
+        });
+      }
+      await deps.events([toolEvent(request, result, started)]);
       return result;
     },
   };
 
+  /** The call's outcome; throws when the tool cannot run at all in this group. */
   async function run(request: ToolRequest): Promise<ToolResult> {
-    const tool = deps.tools.get(request.name);
-    if (!tool) return { ok: false, error: `there is no tool named '${request.name}'` };
+    const tool = BUILTIN_TOOL_MAP.get(request.name);
+    const implementation = tool && deps.tools.get(tool.name);
+    if (!tool || !implementation) {
+      return { ok: false, error: `there is no tool named '${request.name}'` };
+    }
+    const group = await loadGroupToolState(deps.orm, deps.secrets, request.groupId, tool.name);
+    if (!group.enabled) {
+      throw new ToolConfigError(`Tool '${tool.name}' is disabled in this group`);
+    }
     let args: unknown;
     try {
       args = JSON.parse(request.arguments || '{}');
@@ -82,9 +71,20 @@ export function createToolActivities(deps: {
         error: `the arguments are not valid JSON: ${request.arguments.slice(0, 200)}`,
       };
     }
+    const context = Context.current();
     try {
-      return { ok: true, output: await tool(args) };
+      const output = await implementation(args, {
+        settings: {
+          ...environmentSettings(tool, deps.environment),
+          ...request.config,
+          ...group.secrets,
+        },
+        timeoutMs: toolTimeoutMs(context.info.startToCloseTimeoutMs),
+        signal: context.cancellationSignal,
+      });
+      return { ok: true, output };
     } catch (error) {
+      if (error instanceof ToolConfigError) throw error;
       if (!(error instanceof ToolInputError)) {
         deps.logger.warn(
           { err: error, tool: request.name, executionId: request.executionId },
@@ -94,4 +94,14 @@ export function createToolActivities(deps: {
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
     }
   }
+}
+
+/** The settings the operator's environment supplies for a tool (e.g. SERPER_API_KEY). */
+function environmentSettings(tool: BuiltinTool, environment: ToolEnvironment) {
+  return Object.fromEntries(
+    Object.entries(tool.env ?? {}).flatMap(([key, variable]) => {
+      const value = environment.variables[variable];
+      return value ? [[key, value]] : [];
+    }),
+  );
 }

@@ -29,12 +29,15 @@ import { addGroupsRoutes } from './routes/groups.routes';
 import { addHealthRoute } from './routes/health.routes';
 import { addModelsRoutes } from './routes/models.routes';
 import { addUsersRoutes } from './routes/users.routes';
+import { addMcpServersRoutes, addToolsRoutes } from './routes/tools.routes';
 import { addWebhooksRoutes } from './routes/webhooks.routes';
 import { EventsService } from './services/events.service';
 import { ExecutionsService } from './services/executions.service';
 import { HitlService } from './services/hitl.service';
 import { WebhooksService } from './services/webhooks.service';
+import { McpServersService } from './services/mcp-servers.service';
 import { ModelConfigsService } from './services/model-configs.service';
+import { ToolsService } from './services/tools.service';
 
 export const API_BASE_PATH = '/api/v1';
 
@@ -97,6 +100,8 @@ export function createApp(deps: AppDeps): Express {
   addAuthRoutes(endpoints, deps.tokens);
   addUsersRoutes(endpoints);
   addGroupsRoutes(endpoints);
+  addToolsRoutes(endpoints, new ToolsService(deps.secrets));
+  addMcpServersRoutes(endpoints, new McpServersService(deps.secrets));
   addFlowImportRoutes(endpoints);
   addDefinitionsRoutes(endpoints);
   addEventsRoutes(endpoints, new EventsService());

@@ -24,6 +24,8 @@ export const FAILURE_TYPES = {
   llmBadRequest: 'KasalLlmError.BadRequest',
   llmAuth: 'KasalLlmError.Auth',
   toolFailed: 'KasalToolError.Failed',
+  toolUnavailable: 'KasalToolError.Unavailable',
+  mcpUnreachable: 'KasalToolError.McpUnreachable',
   invalidPlan: 'KasalPlanError.Invalid',
   taskFailed: 'KasalTaskError.Failed',
   flowFailed: 'KasalFlowError.Failed',

@@ -1,6 +1,7 @@
 /** The Kasal worker: Kasal's workflows and activities on one task queue, wired from config. */
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { McpConnections } from '../activities/mcp/mcp-connections';
 import { resolveEncryptionKey, type Config } from '../shared/node/config';
 import { createSecretBox } from '../shared/node/crypto/secret-box';
 import type { Orm } from '../shared/node/db/orm';
@@ -19,9 +20,16 @@ export interface KasalWorkerDeps {
   fromSource?: boolean;
 }
 
-export function createKasalWorker(deps: KasalWorkerDeps): Promise<Worker> {
+export interface KasalWorker {
+  worker: Worker;
+  /** Runs until `worker.shutdown()`, then closes the MCP sessions the activities opened. */
+  run(): Promise<void>;
+}
+
+export async function createKasalWorker(deps: KasalWorkerDeps): Promise<KasalWorker> {
   const { config, telemetry } = deps;
-  return Worker.create({
+  const mcp = new McpConnections();
+  const worker = await Worker.create({
     connection: deps.connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
@@ -35,7 +43,18 @@ export function createKasalWorker(deps: KasalWorkerDeps): Promise<Worker> {
       secrets: createSecretBox(resolveEncryptionKey(config)),
       llm: config.llm,
       tools: config.tools,
+      mcp,
       webhooks: config.webhooks,
     }),
   });
+  return {
+    worker,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await mcp.closeAll();
+      }
+    },
+  };
 }

@@ -16,7 +16,7 @@ runMain('worker', async () => {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(connection, config.temporal.namespace, logger);
 
-  const worker = await createKasalWorker({ connection, config, orm, logger, telemetry });
+  const kasalWorker = await createKasalWorker({ connection, config, orm, logger, telemetry });
   logger.info(
     {
       taskQueue: config.temporal.taskQueue,
@@ -25,10 +25,10 @@ runMain('worker', async () => {
     },
     'Kasal worker running',
   );
-  const running = worker.run();
+  const running = kasalWorker.run();
 
   return async () => {
-    worker.shutdown();
+    kasalWorker.worker.shutdown();
     await running;
     await connection.close();
     await orm.close();

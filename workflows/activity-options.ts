@@ -26,6 +26,21 @@ export const TOOL_ACTIVITY: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
 };
 
+/**
+ * MCP calls: an unreachable server is retried for about half a minute (each attempt
+ * reconnects), long enough for a restart; then the step fails.
+ */
+export const MCP_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '3 minutes',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: [FAILURE_TYPES.toolUnavailable],
+  },
+};
+
 /** Database writes: idempotent, so they retry until the database is back. */
 export const PERSISTENCE_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '30 seconds',

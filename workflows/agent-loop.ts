@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { FAILURE_TYPES } from '../shared/errors';
 import type { ChatMessage, ToolCall, ToolResult } from '../shared/llm/chat';
 import type { AgentPlan, TaskPlan } from '../shared/plan/crew-plan';
-import type { ToolDescriptor } from '../shared/tools/tool-descriptor';
+import type { PlannedTool, ToolDescriptor } from '../shared/tools/tool-descriptor';
 import { ExecutionRejected, ExecutionStopped, type CrewRun } from './crew-run';
 import {
   checkJsonSchema,
@@ -55,10 +55,14 @@ export interface AgentAnswer {
   json?: unknown;
 }
 
+/** The tools the agent has for this work: the task's own, else its own. */
+const toolsOf = (job: AgentJob): PlannedTool[] =>
+  job.task.tools.length > 0 ? job.task.tools : job.agent.tools;
+
 export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer> {
   const { agent, task } = job;
   const offered: ToolDescriptor[] = [
-    ...(task.tools.length > 0 ? task.tools : agent.tools),
+    ...toolsOf(job),
     ...(job.coworkers.length > 0 ? [DELEGATE_WORK_TOOL, ASK_QUESTION_TOOL] : []),
   ];
   const messages: ChatMessage[] = [
@@ -92,6 +96,14 @@ export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer
         tool_calls: response.tool_calls,
       });
       const results = await Promise.all(response.tool_calls.map((call) => useTool(run, job, call)));
+      // result_as_answer: the tool's result is the task's answer, as the agent got it.
+      const direct = response.tool_calls.findIndex(
+        (call, index) =>
+          results[index]?.ok === true &&
+          toolsOf(job).some((tool) => tool.name === call.name && tool.result_as_answer),
+      );
+      const answer = results[direct];
+      if (answer?.ok) return { output: answer.output };
       response.tool_calls.forEach((call, index) => {
         const result = results[index] as ToolResult;
         messages.push({
@@ -219,14 +231,9 @@ async function useTool(run: CrewRun, job: AgentJob, call: ToolCall): Promise<Too
   if (call.name === DELEGATE_WORK_TOOL.name || call.name === ASK_QUESTION_TOOL.name) {
     return delegate(run, job, call);
   }
-  if (
-    !(job.task.tools.length > 0 ? job.task.tools : job.agent.tools).some(
-      (tool) => tool.name === call.name,
-    )
-  ) {
-    return { ok: false, error: `there is no tool named '${call.name}'` };
-  }
-  return run.callTool(job.taskKey, call);
+  const tool = toolsOf(job).find((candidate) => candidate.name === call.name);
+  if (!tool) return { ok: false, error: `there is no tool named '${call.name}'` };
+  return run.callTool(job.taskKey, call, tool);
 }
 
 /** Delegation and questions to coworkers: a coworker's own agent loop, recorded as steps. */

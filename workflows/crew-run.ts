@@ -14,8 +14,14 @@ import {
 } from '../shared/llm/chat';
 import type { AgentPlan, CrewPlan } from '../shared/plan/crew-plan';
 import type { ExecutionProgress, TaskState } from '../shared/plan/execution-state';
-import type { ToolDescriptor } from '../shared/tools/tool-descriptor';
-import { LLM_ACTIVITY, PERSISTENCE_ACTIVITY, TOOL_ACTIVITY } from './activity-options';
+import { llmFacing, type PlannedTool, type ToolDescriptor } from '../shared/tools/tool-descriptor';
+import {
+  LLM_ACTIVITY,
+  MCP_ACTIVITY,
+  PERSISTENCE_ACTIVITY,
+  TOOL_ACTIVITY,
+} from './activity-options';
+import { withMcpTools } from './mcp-tools';
 import { ApprovalDesk } from './approvals';
 import { RateLimiter } from './rate-limiter';
 import { publishStatus } from './status';
@@ -23,8 +29,19 @@ import { publishStatus } from './status';
 /** Each call gets a summary, so the Web UI's event history says which agent or tool it is. */
 const llm = (summary: string) =>
   proxyActivities<Pick<KasalActivities, 'callLlm'>>({ ...LLM_ACTIVITY, summary });
-const tools = (summary: string) =>
-  proxyActivities<Pick<KasalActivities, 'runTool'>>({ ...TOOL_ACTIVITY, summary });
+const tools = (summary: string, timeoutSeconds: number | undefined) =>
+  proxyActivities<Pick<KasalActivities, 'runTool'>>({
+    ...TOOL_ACTIVITY,
+    ...(timeoutSeconds !== undefined && { startToCloseTimeout: `${timeoutSeconds} seconds` }),
+    summary,
+  });
+const mcpTools = (summary: string, timeoutSeconds: number | undefined) =>
+  proxyActivities<Pick<KasalActivities, 'callMcpTool'>>({
+    ...MCP_ACTIVITY,
+    // Room for the server's own timeout and for reconnecting.
+    ...(timeoutSeconds !== undefined && { startToCloseTimeout: `${timeoutSeconds + 30} seconds` }),
+    summary,
+  });
 export const persistence =
   proxyActivities<
     Pick<KasalActivities, 'markExecutionRunning' | 'recordTaskState' | 'finishExecution'>
@@ -56,8 +73,12 @@ export class CrewRun {
   readonly progress: ExecutionProgress;
   readonly approvals: ApprovalDesk;
   private readonly limiter = new RateLimiter();
+  /** Results of successful tool calls by tool and arguments, for tools that cache. */
+  private readonly toolCache = new Map<string, ToolResult>();
+  private currentPlan: CrewPlan;
 
   constructor(readonly input: CrewWorkflowInput) {
+    this.currentPlan = input.plan;
     this.approvals = new ApprovalDesk(
       input,
       (waiting) => {
@@ -84,7 +105,12 @@ export class CrewRun {
   }
 
   get plan(): CrewPlan {
-    return this.input.plan;
+    return this.currentPlan;
+  }
+
+  /** Lists the attached MCP servers' tools (when there are any) and pins them in the plan. */
+  async attachMcpTools(): Promise<void> {
+    this.currentPlan = await withMcpTools(this.currentPlan, this.input.groupId);
   }
 
   task(key: string): TaskState {
@@ -130,7 +156,7 @@ export class CrewRun {
       step,
       model: agent.llm,
       messages,
-      tools: offered,
+      tools: offered.map(llmFacing),
       ...(options.json && { json: true }),
     });
     const state = this.task(taskKey);
@@ -145,17 +171,34 @@ export class CrewRun {
     return response;
   }
 
-  /** One tool call; a failure comes back as an observation for the agent. */
-  async callTool(taskKey: string, call: ToolCall): Promise<ToolResult> {
+  /**
+   * One tool call (built-in or MCP); a failure comes back as an observation for the agent.
+   * A tool that caches answers an identical earlier call without running again.
+   */
+  async callTool(taskKey: string, call: ToolCall, tool: PlannedTool): Promise<ToolResult> {
     this.throwIfStopRequested();
+    const cacheKey = JSON.stringify([tool.name, call.arguments]);
+    const cached = tool.cache ? this.toolCache.get(cacheKey) : undefined;
+    if (cached) return cached;
     this.progress.current_step = `tool ${call.name} (${taskKey})`;
     this.task(taskKey).tool_calls += 1;
-    return tools(`Tool · ${call.name} · ${taskKey}`).runTool({
+    const request = {
       executionId: this.input.executionId,
       groupId: this.input.groupId,
       taskKey,
       name: call.name,
       arguments: call.arguments,
-    });
+    };
+    const result = tool.mcp
+      ? await mcpTools(
+          `Tool · ${tool.mcp.server}/${tool.mcp.tool} · ${taskKey}`,
+          tool.timeout_seconds,
+        ).callMcpTool({ ...request, ...tool.mcp })
+      : await tools(`Tool · ${call.name} · ${taskKey}`, tool.timeout_seconds).runTool({
+          ...request,
+          ...(tool.config && { config: tool.config }),
+        });
+    if (tool.cache && result.ok) this.toolCache.set(cacheKey, result);
+    return result;
   }
 }

@@ -35,7 +35,8 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
   try {
     await persistence.markExecutionRunning({ executionId });
     publishStatus('RUNNING');
-    const tasks = input.plan.planning ? await planTasks(run) : input.plan.tasks;
+    await run.attachMcpTools();
+    const tasks = run.plan.planning ? await planTasks(run) : run.plan.tasks;
     const outputs = await runTasks(run, tasks);
     const last = tasks[tasks.length - 1];
     const final = last ? outputs.get(last.key) : undefined;

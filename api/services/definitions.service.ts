@@ -10,7 +10,7 @@ import { AgentSpecSchema, type AgentSpec } from '../../shared/schemas/agent.sche
 import { CrewSpecSchema, type CrewSpec } from '../../shared/schemas/crew.schema';
 import { FlowSpecSchema, type FlowSpec } from '../../shared/schemas/flow.schema';
 import { compileFlow } from '../../shared/compiler/compile-flow';
-import { BUILTIN_TOOL_MAP } from '../../shared/tools/builtin-tools';
+import { checkToolUse } from '../../shared/compiler/tool-resolution';
 import { TaskSpecSchema, type TaskSpec } from '../../shared/schemas/task.schema';
 import {
   AgentEntity,
@@ -25,6 +25,7 @@ import { containsIgnoringCase } from '../../shared/node/db/filters';
 import { conflict, notFound, validationError } from '../http/errors';
 import { fromZodError } from '../http/error-handler';
 import { checkCrewReferences, checkTaskReferences } from './definition-references';
+import { loadGroupToolset } from './group-toolset';
 import { savedFlowDefinitions } from './saved-definitions';
 import { iso } from './serialize';
 
@@ -52,7 +53,8 @@ export const AGENTS: DefinitionKind<AgentSpec> = {
   noun: 'agent',
   entity: AgentEntity,
   schema: AgentSpecSchema,
-  checkReferences: () => Promise.resolve([]),
+  checkReferences: async (em, groupId, spec) =>
+    checkToolUse(spec, await loadGroupToolset(em, groupId)),
   async usedBy(em, groupId, id) {
     const tasks = await em.find(TaskEntity, { groupId });
     const crews = await em.find(CrewEntity, { groupId });
@@ -69,7 +71,10 @@ export const TASKS: DefinitionKind<TaskSpec> = {
   noun: 'task',
   entity: TaskEntity,
   schema: TaskSpecSchema,
-  checkReferences: checkTaskReferences,
+  checkReferences: async (em, groupId, spec, selfId) => [
+    ...(await checkTaskReferences(em, groupId, spec, selfId)),
+    ...checkToolUse(spec, await loadGroupToolset(em, groupId)),
+  ],
   async usedBy(em, groupId, id) {
     const tasks = await em.find(TaskEntity, { groupId });
     const crews = await em.find(CrewEntity, { groupId });
@@ -88,7 +93,18 @@ export const CREWS: DefinitionKind<CrewSpec> = {
   noun: 'crew',
   entity: CrewEntity,
   schema: CrewSpecSchema,
-  checkReferences: (em, groupId, spec) => checkCrewReferences(em, groupId, spec),
+  async checkReferences(em, groupId, spec) {
+    const toolset = await loadGroupToolset(em, groupId);
+    const inline = (field: 'agents' | 'tasks') =>
+      spec[field].flatMap((entry, index) =>
+        typeof entry === 'string' ? [] : checkToolUse(entry, toolset, `${field}[${index}]`),
+      );
+    return [
+      ...(await checkCrewReferences(em, groupId, spec)),
+      ...inline('agents'),
+      ...inline('tasks'),
+    ];
+  },
   async usedBy(em, groupId, id) {
     const flows = await em.find(FlowEntity, { groupId });
     return flows
@@ -105,7 +121,7 @@ export const FLOWS: DefinitionKind<FlowSpec> = {
   async checkReferences(em, groupId, spec) {
     const compiled = compileFlow(spec, await savedFlowDefinitions(em, groupId, spec), {
       inputs: {},
-      tools: BUILTIN_TOOL_MAP,
+      toolset: await loadGroupToolset(em, groupId),
       modelConfigs: new Map(),
       defaultModel: 'default',
     });

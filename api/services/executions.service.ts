@@ -22,7 +22,6 @@ import {
 import { CrewSpecSchema, type CrewSpec } from '../../shared/schemas/crew.schema';
 import type { ExecutionRequest } from '../../shared/schemas/execution.schema';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../shared/search-attributes';
-import { BUILTIN_TOOL_MAP } from '../../shared/tools/builtin-tools';
 import {
   CrewEntity,
   ExecutionEntity,
@@ -33,6 +32,7 @@ import {
 } from '../../shared/node/db/entities';
 import type { Logger } from '../../shared/node/logger';
 import { ApiError, conflict, notFound, validationError } from '../http/errors';
+import { loadGroupToolset } from './group-toolset';
 import type { ModelConfigsService } from './model-configs.service';
 import { savedDefinitions, savedFlowDefinitions } from './saved-definitions';
 import { iso } from './serialize';
@@ -152,7 +152,7 @@ export class ExecutionsService {
   ) {
     return {
       inputs,
-      tools: BUILTIN_TOOL_MAP,
+      toolset: await loadGroupToolset(em, groupId),
       modelConfigs: await this.deps.models.byName(em, groupId),
       defaultModel: this.deps.defaultModel,
     };

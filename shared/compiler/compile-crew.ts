@@ -15,14 +15,20 @@ import {
 import type { AgentSpec } from '../schemas/agent.schema';
 import type { CrewSpec } from '../schemas/crew.schema';
 import type { TaskSpec } from '../schemas/task.schema';
-import type { ToolDescriptor } from '../tools/tool-descriptor';
 import { interpolate } from './interpolate';
+import {
+  checkToolConfigs,
+  MCP_SERVERS_KEY,
+  resolveMcpServers,
+  resolveTools,
+  type GroupToolset,
+} from './tool-resolution';
 
 export interface CompileOptions {
   /** Inputs of this execution; they override the crew's own `inputs` defaults. */
   inputs: Record<string, unknown>;
-  /** Every tool agents may use, by name. */
-  tools: ReadonlyMap<string, ToolDescriptor>;
+  /** The group's tools: enabled built-ins with their settings, and its MCP servers. */
+  toolset: GroupToolset;
   /** The group's model configs by name: an agent's `llm` that names one uses it. */
   modelConfigs: ReadonlyMap<string, { id: string; model: string }>;
   /** The model for agents that name none. */
@@ -69,12 +75,10 @@ export function compileCrew(
     }
     return result.text;
   };
-  const tools = (names: readonly string[], path: string) =>
-    names.flatMap((name, index) => {
-      const tool = options.tools.get(name);
-      if (!tool) issues.push({ path: `${path}[${index}]`, message: `unknown tool '${name}'` });
-      return tool ? [tool] : [];
-    });
+  for (const { path, spec } of [...agents, ...tasks]) {
+    checkToolConfigs(spec.tool_configs, `${path}.tool_configs`, issues);
+  }
+  const agentSpecs = new Map(agents.map(({ key, spec }) => [key, spec]));
   const model = (
     name: string | undefined,
     extra: Omit<ModelSettings, 'model'> = {},
@@ -96,7 +100,7 @@ export function compileCrew(
       ...(spec.temperature !== undefined && { temperature: spec.temperature }),
       ...(spec.max_tokens !== undefined && { max_tokens: spec.max_tokens }),
     }),
-    tools: tools(spec.tools, `${path}.tools`),
+    ...agentTools(spec, path, options.toolset, issues),
     max_iter: spec.max_iter,
     ...(spec.max_rpm !== undefined && { max_rpm: spec.max_rpm }),
     ...(spec.max_execution_time !== undefined && { max_execution_time: spec.max_execution_time }),
@@ -112,7 +116,13 @@ export function compileCrew(
     // By default a task receives the previous task's output, as in CrewAI.
     context: spec.context.length > 0 ? [...spec.context] : defaultContext(tasks, key),
     async_execution: spec.async_execution,
-    tools: tools(spec.tools, `${path}.tools`),
+    ...taskTools(
+      spec,
+      path,
+      spec.agent === undefined ? undefined : agentSpecs.get(spec.agent),
+      options.toolset,
+      issues,
+    ),
     ...(spec.output_json !== undefined && { output_json: spec.output_json }),
     ...(spec.guardrail !== undefined && { guardrail: spec.guardrail }),
     guardrail_max_retries: spec.guardrail_max_retries,
@@ -136,6 +146,50 @@ export function compileCrew(
       ...(crew.max_rpm !== undefined && { max_rpm: crew.max_rpm }),
       inputs,
     },
+  };
+}
+
+/** An agent's tools: its built-ins with its `tool_configs`, and its MCP servers. */
+function agentTools(
+  spec: AgentSpec,
+  path: string,
+  toolset: GroupToolset,
+  issues: FieldIssue[],
+): Pick<AgentPlan, 'tools' | 'mcp_servers'> {
+  const layer = { configs: spec.tool_configs, path: `${path}.tool_configs` };
+  const mcp = resolveMcpServers(spec.tool_configs, layer.path, toolset, issues);
+  return {
+    tools: resolveTools(spec.tools, [layer], toolset, `${path}.tools`, issues),
+    ...(mcp.length > 0 && { mcp_servers: mcp }),
+  };
+}
+
+/**
+ * A task's own tools (and MCP servers) replace its agent's. A task that names none but sets
+ * `tool_configs` gets its agent's tools with those settings on top.
+ */
+function taskTools(
+  spec: TaskSpec,
+  path: string,
+  agent: AgentSpec | undefined,
+  toolset: GroupToolset,
+  issues: FieldIssue[],
+): Pick<TaskPlan, 'tools' | 'mcp_servers'> {
+  const layer = { configs: spec.tool_configs, path: `${path}.tool_configs` };
+  const own = spec.tools.length > 0 || spec.tool_configs[MCP_SERVERS_KEY] !== undefined;
+  if (own) {
+    const mcp = resolveMcpServers(spec.tool_configs, layer.path, toolset, issues);
+    return {
+      tools: resolveTools(spec.tools, [layer], toolset, `${path}.tools`, issues),
+      ...(mcp.length > 0 && { mcp_servers: mcp }),
+    };
+  }
+  if (agent === undefined || Object.keys(spec.tool_configs).length === 0) return { tools: [] };
+  const agentLayer = { configs: agent.tool_configs, path: `${path}.agent.tool_configs` };
+  const mcp = resolveMcpServers(agent.tool_configs, agentLayer.path, toolset, []);
+  return {
+    tools: resolveTools(agent.tools, [agentLayer, layer], toolset, `${path}.agent.tools`, []),
+    ...(mcp.length > 0 && { mcp_servers: mcp }),
   };
 }
 

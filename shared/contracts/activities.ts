@@ -2,7 +2,16 @@
  * The activities workflows call, as a contract: workflows depend on these signatures and
  * `createActivities` implements them. Activity names are recorded in history: never rename.
  */
-import type { LlmRequest, LlmResponse, TokenUsage, ToolRequest, ToolResult } from '../llm/chat';
+import type { McpAttachment } from '../compiler/tool-resolution';
+import type {
+  LlmRequest,
+  LlmResponse,
+  McpToolRequest,
+  TokenUsage,
+  ToolRequest,
+  ToolResult,
+} from '../llm/chat';
+import type { PlannedTool } from '../tools/tool-descriptor';
 import type { ExecutionStatus, TaskState } from '../plan/execution-state';
 
 export interface FinishExecution {
@@ -17,8 +26,12 @@ export interface FinishExecution {
 export interface KasalActivities {
   /** One chat completion (one LLM step). */
   callLlm(request: LlmRequest): Promise<LlmResponse>;
-  /** One tool call. */
+  /** One built-in tool call. */
   runTool(request: ToolRequest): Promise<ToolResult>;
+  /** The tools of each attached MCP server, in order, when a run starts. */
+  listMcpTools(request: { groupId: string; servers: McpAttachment[] }): Promise<PlannedTool[][]>;
+  /** One MCP tool call. */
+  callMcpTool(request: McpToolRequest): Promise<ToolResult>;
   markExecutionRunning(request: { executionId: string }): Promise<void>;
   recordTaskState(request: { executionId: string; task: TaskState }): Promise<void>;
   finishExecution(request: FinishExecution): Promise<void>;

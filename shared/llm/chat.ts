@@ -88,6 +88,17 @@ export interface ToolRequest {
   taskKey?: string;
   name: string;
   arguments: string;
+  /** The tool's settings pinned in the plan (no secrets). */
+  config?: Record<string, unknown>;
+}
+
+/** One call of an MCP server's tool. */
+export interface McpToolRequest extends ToolRequest {
+  server_id: string;
+  /** The server's name, for events and messages. */
+  server: string;
+  /** The tool's name on the server (`name` is what the LLM saw). */
+  tool: string;
 }
 
 /** A failing tool is an observation for the agent, not a crash of the run. */

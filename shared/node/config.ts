@@ -89,6 +89,8 @@ export const EnvSchema = z.object({
   ),
   KASAL_TOOLS_FILE_ROOT: optionalString,
   KASAL_TOOLS_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
+  SERPER_API_KEY: optionalString,
+  PERPLEXITY_API_KEY: optionalString,
   KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
 
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url().optional()),
@@ -140,7 +142,12 @@ export interface Config {
   };
   /** KASAL_ENCRYPTION_KEY as configured; see `resolveEncryptionKey`. */
   encryptionKey?: string;
-  tools: { fileRoot?: string; allowPrivateNetworks: boolean };
+  tools: {
+    fileRoot?: string;
+    allowPrivateNetworks: boolean;
+    /** Tool settings from the environment, by variable name (SERPER_API_KEY, …). */
+    variables: Record<string, string | undefined>;
+  };
   webhooks: { allowPrivateNetworks: boolean };
   /** OpenTelemetry: spans are exported to `tracesUrl` (OTLP/HTTP) when it is set. */
   telemetry: { tracesUrl?: string; serviceName?: string };
@@ -225,6 +232,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     tools: {
       ...(env.KASAL_TOOLS_FILE_ROOT && { fileRoot: path.resolve(env.KASAL_TOOLS_FILE_ROOT) }),
       allowPrivateNetworks: env.KASAL_TOOLS_ALLOW_PRIVATE_NETWORKS,
+      variables: {
+        SERPER_API_KEY: env.SERPER_API_KEY,
+        PERPLEXITY_API_KEY: env.PERPLEXITY_API_KEY,
+      },
     },
     webhooks: { allowPrivateNetworks: env.KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
     telemetry: {

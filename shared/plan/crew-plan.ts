@@ -5,7 +5,8 @@
  */
 import type { Guardrail } from '../schemas/task.schema';
 import type { CrewProcess } from '../schemas/crew.schema';
-import type { ToolDescriptor } from '../tools/tool-descriptor';
+import type { McpAttachment } from '../compiler/tool-resolution';
+import type { PlannedTool } from '../tools/tool-descriptor';
 
 export const CREW_PLAN_VERSION = 1;
 
@@ -24,7 +25,9 @@ export interface AgentPlan {
   goal: string;
   backstory: string;
   llm: ModelSettings;
-  tools: ToolDescriptor[];
+  tools: PlannedTool[];
+  /** MCP servers whose tools the agent gets; listed and pinned when the run starts. */
+  mcp_servers?: McpAttachment[];
   max_iter: number;
   max_rpm?: number;
   max_execution_time?: number;
@@ -41,8 +44,9 @@ export interface TaskPlan {
   /** Keys of tasks whose output this task receives. */
   context: string[];
   async_execution: boolean;
-  /** Tools for this task; when empty the agent's own tools are used. */
-  tools: ToolDescriptor[];
+  /** Tools for this task; when it has none (nor MCP servers) the agent's own are used. */
+  tools: PlannedTool[];
+  mcp_servers?: McpAttachment[];
   output_json?: Record<string, unknown>;
   guardrail?: Guardrail;
   guardrail_max_retries: number;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ModelNameSchema, NameSchema, ToolNameSchema } from './common.schema';
+import { ModelNameSchema, NameSchema, ToolConfigsSchema, ToolNameSchema } from './common.schema';
 
 /** An agent, with CrewAI/Kasal field names. */
 export const AgentSpecSchema = z
@@ -11,6 +11,7 @@ export const AgentSpecSchema = z
     llm: ModelNameSchema.optional(),
     function_calling_llm: ModelNameSchema.optional(),
     tools: z.array(ToolNameSchema).default([]),
+    tool_configs: ToolConfigsSchema.default({}),
     max_iter: z.number().int().min(1).max(200).default(25),
     max_rpm: z.number().int().min(1).max(100000).optional(),
     max_execution_time: z.number().int().min(1).optional(),

@@ -18,6 +18,17 @@ export const ModelNameSchema = z.string().trim().min(1).max(200);
 
 export const ToolNameSchema = z.string().trim().min(1).max(200);
 
+/**
+ * Settings per tool, keyed by tool name (Kasal's `tool_configs`): the tool's own settings and
+ * `result_as_answer`, `timeout_seconds`, `cache`; `MCP_SERVERS: { servers: [...] }` attaches
+ * MCP servers by name (or `{ name, tools }` for some of a server's tools).
+ */
+export const ToolConfigsSchema = z
+  .record(z.string().min(1).max(200), z.record(z.string(), z.unknown()))
+  .describe(
+    'Per-tool settings by tool name; MCP_SERVERS: { servers: [name | { name, tools }] } attaches MCP servers',
+  );
+
 /** A JSON Schema document (checked for shape only; compiled when the task runs). */
 export const JsonSchemaObjectSchema = z
   .record(z.string(), z.unknown())

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { JsonSchemaObjectSchema, NameSchema, ToolNameSchema } from './common.schema';
+import {
+  JsonSchemaObjectSchema,
+  NameSchema,
+  ToolConfigsSchema,
+  ToolNameSchema,
+} from './common.schema';
 
 /** A check that a task's answer must pass before it is accepted. */
 export const GuardrailSchema = z
@@ -24,6 +29,7 @@ export const TaskFieldsSchema = z.strictObject({
   agent: z.string().trim().min(1).optional(),
   context: z.array(z.string().trim().min(1)).default([]),
   tools: z.array(ToolNameSchema).default([]),
+  tool_configs: ToolConfigsSchema.default({}),
   async_execution: z.boolean().default(false),
   output_json: JsonSchemaObjectSchema.optional(),
   output_file: z.string().optional(),

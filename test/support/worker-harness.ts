@@ -23,7 +23,7 @@ export async function startWorker(api: ApiHarness): Promise<WorkerHarness> {
     runtimeInstalled = true;
   }
   const connection = await NativeConnection.connect({ address: temporalAddress() });
-  const worker = await createKasalWorker({
+  const kasalWorker = await createKasalWorker({
     connection,
     config: api.config,
     orm: api.orm,
@@ -31,7 +31,8 @@ export async function startWorker(api: ApiHarness): Promise<WorkerHarness> {
     telemetry: api.telemetry,
     fromSource: true,
   });
-  const running = worker.run();
+  const { worker } = kasalWorker;
+  const running = kasalWorker.run();
   return {
     worker,
     async stop() {

@@ -2,10 +2,10 @@ import { compileCrew } from '../../shared/compiler/compile-crew';
 import { crewFromKasalYaml, kasalPath } from '../../shared/compiler/kasal-yaml';
 import { interpolate } from '../../shared/compiler/interpolate';
 import { CrewSpecSchema } from '../../shared/schemas/crew.schema';
-import { BUILTIN_TOOL_MAP } from '../../shared/tools/builtin-tools';
+import { NO_TOOLSET } from '../../shared/compiler/tool-resolution';
 
-const tools = BUILTIN_TOOL_MAP;
-const options = { inputs: {}, tools, modelConfigs: new Map(), defaultModel: 'default-model' };
+const toolset = NO_TOOLSET;
+const options = { inputs: {}, toolset, modelConfigs: new Map(), defaultModel: 'default-model' };
 const crew = (overrides: Record<string, unknown> = {}) =>
   CrewSpecSchema.parse({
     name: 'C',
@@ -38,7 +38,7 @@ describe('interpolate', () => {
 });
 
 describe('compileCrew', () => {
-  it('pins tools, resolves models, interpolates inputs and sets CrewAI default context', () => {
+  it('pins toolset, resolves models, interpolates inputs and sets CrewAI default context', () => {
     const result = compileCrew(crew({ inputs: { topic: 'default' } }), saved, {
       ...options,
       inputs: { topic: 'Temporal' },

@@ -6,6 +6,7 @@ import { GroupEntity } from './group.entity';
 import { GroupMembershipEntity } from './group-membership.entity';
 import { ApprovalEntity, WebhookEntity } from './hitl.entities';
 import { ModelConfigEntity } from './model-config.entity';
+import { GroupToolEntity, McpServerEntity } from './tool.entities';
 import { UserEntity } from './user.entity';
 
 export * from './api-key.entity';
@@ -16,6 +17,7 @@ export * from './group.entity';
 export * from './group-membership.entity';
 export * from './hitl.entities';
 export * from './model-config.entity';
+export * from './tool.entities';
 export * from './user.entity';
 
 export const ALL_ENTITIES = [
@@ -33,4 +35,6 @@ export const ALL_ENTITIES = [
   ModelConfigEntity,
   ApprovalEntity,
   WebhookEntity,
+  GroupToolEntity,
+  McpServerEntity,
 ];
