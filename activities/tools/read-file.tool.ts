@@ -1,9 +1,9 @@
 /** The read_file tool: reads a UTF-8 text file from inside the operator's workspace folder. */
 import { constants } from 'node:fs';
-import { open, realpath, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { open, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { parseToolArgs, ToolInputError, truncate } from './tool-error';
+import { resolveInWorkspace, workspaceRoot } from './workspace-path';
 
 export interface ReadFileOptions {
   /** The workspace folder (KASAL_TOOLS_FILE_ROOT); undefined turns the tool off. */
@@ -31,28 +31,9 @@ const ReadFileArgs = z.strictObject(
 );
 
 export async function readFile(args: unknown, options: ReadFileOptions): Promise<string> {
-  if (options.root === undefined) {
-    throw new ToolInputError(
-      'read_file is not enabled: the operator has not configured KASAL_TOOLS_FILE_ROOT',
-    );
-  }
+  const root = await workspaceRoot('read_file', options.root);
   const { path: requested, max_chars: maxChars } = parseToolArgs('read_file', ReadFileArgs, args);
-  // Messages name only the path the agent gave: the workspace's real location stays private.
-  const root = await realpath(options.root).catch(() => {
-    throw new ToolInputError('read_file is not available: the workspace folder does not exist');
-  });
-  const outside = new ToolInputError(`${requested} is outside the workspace folder`);
-  // Checked before touching the disk too, so nothing reveals what exists outside the root.
-  if (!isInside(root, path.resolve(root, requested))) throw outside;
-  const real = await realpath(path.resolve(root, requested)).catch((error: unknown) => {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new ToolInputError(`${requested} does not exist`);
-    }
-    throw error;
-  });
-  // The real path settles symlinks, which may lead anywhere.
-  if (!isInside(root, real)) throw outside;
+  const real = await resolveInWorkspace(root, requested);
 
   // stat before open: opening a FIFO or device could block or never end.
   const info = await stat(real);
@@ -73,14 +54,6 @@ export async function readFile(args: unknown, options: ReadFileOptions): Promise
   } finally {
     await handle.close();
   }
-}
-
-function isInside(root: string, target: string): boolean {
-  const relative = path.relative(root, target);
-  return (
-    relative === '' ||
-    (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
-  );
 }
 
 function decodeText(requested: string, bytes: Buffer): string {
