@@ -73,8 +73,8 @@ export class CrewRun {
   readonly progress: ExecutionProgress;
   readonly approvals: ApprovalDesk;
   private readonly limiter = new RateLimiter();
-  /** Results of successful tool calls by tool and arguments, for tools that cache. */
-  private readonly toolCache = new Map<string, ToolResult>();
+  /** Tool calls by tool and arguments (running or succeeded), for tools that cache. */
+  private readonly toolCache = new Map<string, Promise<ToolResult>>();
   private currentPlan: CrewPlan;
 
   constructor(readonly input: CrewWorkflowInput) {
@@ -177,9 +177,21 @@ export class CrewRun {
    */
   async callTool(taskKey: string, call: ToolCall, tool: PlannedTool): Promise<ToolResult> {
     this.throwIfStopRequested();
-    const cacheKey = JSON.stringify([tool.name, call.arguments]);
-    const cached = tool.cache ? this.toolCache.get(cacheKey) : undefined;
+    if (!tool.cache) return this.runTool(taskKey, call, tool);
+    const key = JSON.stringify([tool.name, call.arguments]);
+    const cached = this.toolCache.get(key);
     if (cached) return cached;
+    const running = this.runTool(taskKey, call, tool);
+    this.toolCache.set(key, running);
+    const result = await running.catch((error: unknown) => {
+      this.toolCache.delete(key);
+      throw error;
+    });
+    if (!result.ok) this.toolCache.delete(key); // failures are not remembered
+    return result;
+  }
+
+  private async runTool(taskKey: string, call: ToolCall, tool: PlannedTool): Promise<ToolResult> {
     this.progress.current_step = `tool ${call.name} (${taskKey})`;
     this.task(taskKey).tool_calls += 1;
     const request = {
@@ -189,16 +201,14 @@ export class CrewRun {
       name: call.name,
       arguments: call.arguments,
     };
-    const result = tool.mcp
-      ? await mcpTools(
+    return tool.mcp
+      ? mcpTools(
           `Tool · ${tool.mcp.server}/${tool.mcp.tool} · ${taskKey}`,
           tool.timeout_seconds,
         ).callMcpTool({ ...request, ...tool.mcp })
-      : await tools(`Tool · ${call.name} · ${taskKey}`, tool.timeout_seconds).runTool({
+      : tools(`Tool · ${call.name} · ${taskKey}`, tool.timeout_seconds).runTool({
           ...request,
           ...(tool.config && { config: tool.config }),
         });
-    if (tool.cache && result.ok) this.toolCache.set(cacheKey, result);
-    return result;
   }
 }
