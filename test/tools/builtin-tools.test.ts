@@ -39,7 +39,9 @@ async function startSerper(): Promise<{
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as SerperRequest['body'];
+      const text = Buffer.concat(chunks).toString('utf8');
+      // A search POSTs its query; anything else (fetch_url's GET) is answered the same way.
+      const body = (text ? JSON.parse(text) : { q: req.url, num: 0 }) as SerperRequest['body'];
       state.requests.push({ path: req.url ?? '', key: req.headers['x-api-key'] as string, body });
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json' }).end(
@@ -293,6 +295,20 @@ describe('built-in tools and group tool settings', () => {
     const execution = await finished(started.body.execution_id);
     expect(execution.status).toBe('COMPLETED');
     expect(execution.result.output).toMatch(/Final: Error: .*(within \d+ ms|time|abort)/i);
+  });
+
+  it('lets fetch_url reach private addresses only when the group allows it', async () => {
+    const page = `${serper.url}/page`;
+    agentUses({ name: 'fetch_url', arguments: { url: page } });
+    const refused = await finished((await start({ tools: ['fetch_url'] })).body.execution_id);
+    expect(refused.result.output).toMatch(/Final: Error: .*(private|loopback)/i);
+    expect(serper.requests).toHaveLength(0);
+
+    await setTool('fetch_url', { config: { allow_private_networks: true } });
+    const allowed = await finished((await start({ tools: ['fetch_url'] })).body.execution_id);
+    expect(allowed.result.output).toContain('Result about');
+    expect(serper.requests).toHaveLength(1);
+    await setTool('fetch_url', { config: {} });
   });
 
   it('queries a configured database read-only with sql_query', async () => {

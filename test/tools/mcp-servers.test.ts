@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { McpServerEntity } from '../../shared/node/db/entities';
 import { startApi, type ApiHarness } from '../support/api-harness';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp/http-server';
+import {
+  startHttpMcpServer,
+  startSseMcpServer,
+  type HttpMcpServer,
+} from '../support/mcp/http-server';
 import { waitFor } from '../support/processes';
 import {
   lastUserPrompt,
@@ -227,6 +231,34 @@ describe('MCP servers', () => {
     await waitFor('the new stdio server', () => existsSync(pidFile) || undefined);
     expect(readFileSync(pidFile, 'utf8')).not.toBe(pidBefore);
     expect(units.sessions).toBeGreaterThan(sessionsBefore);
+  });
+
+  it('speaks the older HTTP+SSE transport too, with its headers on every request', async () => {
+    const sse = await startSseMcpServer({ header: 'x-api-key', value: HEADER_SECRET });
+    try {
+      const created = await register({
+        name: 'units-sse',
+        transport: 'sse',
+        url: sse.url,
+        headers: { 'x-api-key': HEADER_SECRET },
+      });
+      expect(created.status).toBe(201);
+      const tested = await api.http.post(`/api/v1/mcp/servers/${created.body.id}/test`, {
+        token: api.adminToken,
+      });
+      expect(tested.body).toMatchObject({ ok: true });
+      llm.respondWith((request) =>
+        request.body.messages.some((message) => message.role === 'tool')
+          ? { content: `Answer from: ${lastToolResults(request.body.messages)}` }
+          : { toolCalls: [{ name: 'celsius_to_fahrenheit', arguments: { celsius: 100 } }] },
+      );
+      const execution = await finished(await run({ MCP_SERVERS: { servers: ['units-sse'] } }));
+      expect(execution.status).toBe('COMPLETED');
+      expect(execution.result.output).toContain('212 °F');
+      expect(sse.calls).toEqual(['celsius_to_fahrenheit 100']);
+    } finally {
+      await sse.close();
+    }
   });
 
   it('fails the run clearly when a server stays down, after retrying', async () => {

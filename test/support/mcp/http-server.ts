@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -118,4 +119,45 @@ export async function startHttpMcpServer(required: {
   };
   await state.start();
   return state;
+}
+
+/** The same tools over the older HTTP+SSE transport (GET /sse, POST /messages), same header rule. */
+export async function startSseMcpServer(required: {
+  header: string;
+  value: string;
+}): Promise<{ url: string; calls: string[]; close(): Promise<void> }> {
+  const calls: string[] = [];
+  const transports = new Map<string, SSEServerTransport>();
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (req.headers[required.header] !== required.value) {
+        res.writeHead(401).end();
+        return;
+      }
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (req.method === 'GET' && url.pathname === '/sse') {
+        const transport = new SSEServerTransport('/messages', res);
+        transports.set(transport.sessionId, transport);
+        res.once('close', () => transports.delete(transport.sessionId));
+        await unitsServer(calls).connect(transport);
+        return;
+      }
+      const transport = transports.get(url.searchParams.get('sessionId') ?? '');
+      if (req.method === 'POST' && url.pathname === '/messages' && transport) {
+        await transport.handlePostMessage(req, res, await readJson(req));
+        return;
+      }
+      res.writeHead(404).end();
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/sse`,
+    calls,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
