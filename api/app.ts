@@ -16,6 +16,7 @@ import { errorHandler, routeNotFound } from './http/error-handler';
 import { requireJsonBody } from './http/json-body';
 import { buildOpenApiDocument, createOpenApiRegistry } from './http/openapi';
 import './http/request-context';
+import { addMcpRoutes } from './mcp/mcp.routes';
 import { createAccessGuards } from './middleware/access-guards';
 import { traceRequests } from './middleware/trace-requests';
 import { addAuthRoutes } from './routes/auth.routes';
@@ -117,6 +118,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(`${API_BASE_PATH}/codec`, codecCors(deps.config.temporal.uiUrl));
   addCodecRoutes(endpoints, deps.codec);
   addWebhooksRoutes(endpoints, new WebhooksService(deps.secrets));
+  addMcpRoutes(endpoints, router, deps);
   app.use(API_BASE_PATH, router);
 
   const document = buildOpenApiDocument(registry, deps.config.http.publicUrl);
