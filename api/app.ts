@@ -16,6 +16,7 @@ import { errorHandler, routeNotFound } from './http/error-handler';
 import { requireJsonBody } from './http/json-body';
 import { buildOpenApiDocument, createOpenApiRegistry } from './http/openapi';
 import './http/request-context';
+import { addMcpRoutes } from './mcp/mcp.routes';
 import { createAccessGuards } from './middleware/access-guards';
 import { traceRequests } from './middleware/trace-requests';
 import { addAuthRoutes } from './routes/auth.routes';
@@ -91,12 +92,8 @@ export function createApp(deps: AppDeps): Express {
   addHealthRoute(app, registry, deps);
 
   const router = express.Router();
-  const endpoints = new EndpointRouter(
-    router,
-    registry,
-    createAccessGuards(deps.tokens),
-    API_BASE_PATH,
-  );
+  const guards = createAccessGuards(deps.tokens);
+  const endpoints = new EndpointRouter(router, registry, guards, API_BASE_PATH);
   addAuthRoutes(endpoints, deps.tokens);
   addUsersRoutes(endpoints);
   addGroupsRoutes(endpoints);
@@ -107,21 +104,20 @@ export function createApp(deps: AppDeps): Express {
   addEventsRoutes(endpoints, new EventsService());
   const models = new ModelConfigsService(deps.secrets);
   addModelsRoutes(endpoints, models);
-  addExecutionsRoutes(
-    endpoints,
-    new ExecutionsService({
-      temporal: deps.temporal,
-      taskQueue: deps.config.temporal.taskQueue,
-      webUi: { url: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace },
-      defaultModel: deps.config.llm.defaultModel,
-      models,
-      logger: deps.logger,
-    }),
-  );
+  const executions = new ExecutionsService({
+    temporal: deps.temporal,
+    taskQueue: deps.config.temporal.taskQueue,
+    webUi: { url: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace },
+    defaultModel: deps.config.llm.defaultModel,
+    models,
+    logger: deps.logger,
+  });
+  addExecutionsRoutes(endpoints, executions);
   addHitlRoutes(endpoints, new HitlService({ temporal: deps.temporal, logger: deps.logger }));
   app.use(`${API_BASE_PATH}/codec`, codecCors(deps.config.temporal.uiUrl));
   addCodecRoutes(endpoints, deps.codec);
   addWebhooksRoutes(endpoints, new WebhooksService(deps.secrets));
+  addMcpRoutes(endpoints, router, { guards, executions, logger: deps.logger });
   app.use(API_BASE_PATH, router);
 
   const document = buildOpenApiDocument(registry, deps.config.http.publicUrl);

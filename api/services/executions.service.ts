@@ -29,6 +29,7 @@ import {
   FlowEntity,
   type Execution,
   type ExecutionTask,
+  type ExecutionTrigger,
 } from '../../shared/node/db/entities';
 import type { Logger } from '../../shared/node/logger';
 import { ApiError, conflict, notFound, validationError } from '../http/errors';
@@ -60,9 +61,16 @@ interface CrewSource {
 export class ExecutionsService {
   constructor(private readonly deps: ExecutionsDeps) {}
 
-  async start(em: EntityManager, groupId: string, userId: string, request: ExecutionRequest) {
+  async start(
+    em: EntityManager,
+    groupId: string,
+    userId: string,
+    request: ExecutionRequest,
+    /** What started it, recorded on the execution and as `KasalTrigger`. */
+    trigger: ExecutionTrigger = 'api',
+  ) {
     if (request.flow_id !== undefined || request.flow !== undefined) {
-      return this.startFlow(em, groupId, userId, request);
+      return this.startFlow(em, groupId, userId, request, trigger);
     }
     const source = await this.source(em, groupId, request);
     const saved = await savedDefinitions(em, groupId, [source.crew]);
@@ -84,6 +92,7 @@ export class ExecutionsService {
       inputs: compiled.plan.inputs,
       plan: compiled.plan,
       crewId: source.crewId,
+      trigger,
       workflowType: 'crewWorkflow',
       searchAttributes: source.crewId
         ? [{ key: SEARCH_ATTRIBUTE_KEYS.crewId, value: source.crewId }]
@@ -102,6 +111,7 @@ export class ExecutionsService {
     groupId: string,
     userId: string,
     request: ExecutionRequest,
+    trigger: ExecutionTrigger,
   ) {
     let flow = request.flow;
     if (request.flow_id !== undefined) {
@@ -132,6 +142,7 @@ export class ExecutionsService {
       inputs: request.inputs,
       plan: compiled.plan,
       flowId: request.flow_id,
+      trigger,
       workflowType: 'flowWorkflow',
       searchAttributes: request.flow_id
         ? [{ key: SEARCH_ATTRIBUTE_KEYS.flowId, value: request.flow_id }]
@@ -170,6 +181,7 @@ export class ExecutionsService {
       plan: CrewPlan | FlowPlan;
       crewId?: string | undefined;
       flowId?: string | undefined;
+      trigger: ExecutionTrigger;
       workflowType: 'crewWorkflow' | 'flowWorkflow';
       searchAttributes: SearchAttributePair[];
     },
@@ -183,7 +195,7 @@ export class ExecutionsService {
       flowId: run.flowId ?? null,
       name: run.name,
       status: 'PENDING',
-      trigger: 'api',
+      trigger: run.trigger,
       inputs: run.inputs,
       plan: run.plan,
       workflowId: `kasal-${run.kind}-${id}`,

@@ -8,6 +8,9 @@ import type { TokenUsage } from '../../../llm/chat';
 import type { LlmCallRecord } from '../../../plan/execution-state';
 import { timestamps, uuidPrimaryKey } from './common-columns';
 
+export const EXECUTION_TRIGGERS = ['api', 'schedule', 'mcp'] as const;
+export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
+
 export const ExecutionEntity = defineEntity({
   name: 'Execution',
   tableName: 'executions',
@@ -25,7 +28,8 @@ export const ExecutionEntity = defineEntity({
     stepId: p.string().length(200).nullable(),
     name: p.string().length(200),
     status: p.enum(EXECUTION_STATUSES).index(),
-    trigger: p.enum(['api', 'schedule'] as const).default('api'),
+    /** What started it: the REST API, a schedule, or a tool call through the MCP server. */
+    trigger: p.enum(EXECUTION_TRIGGERS).default('api'),
     inputs: p.json<Record<string, unknown>>(),
     /** The compiled plan the workflow runs, pinned at start. */
     plan: p.json<Record<string, unknown>>().lazy(),

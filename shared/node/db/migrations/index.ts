@@ -5,6 +5,7 @@ import { Migration20261122002455_FlowsAndApprovals } from './Migration2026112200
 import { Migration20261122004145_Events } from './Migration20261122004145_Events';
 import { Migration20261122015313_ModelPrices } from './Migration20261122015313_ModelPrices';
 import { Migration20261122020427_ToolsAndMcpServers } from './Migration20261122020427_ToolsAndMcpServers';
+import { Migration20261122031500_McpTrigger } from './Migration20261122031500_McpTrigger';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121232741_Initial', class: Migration20261121232741_Initial },
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
     name: 'Migration20261122020427_ToolsAndMcpServers',
     class: Migration20261122020427_ToolsAndMcpServers,
   },
+  { name: 'Migration20261122031500_McpTrigger', class: Migration20261122031500_McpTrigger },
 ];
