@@ -5,14 +5,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
-import { startApi, type ApiHarness } from '../support/api-harness';
+import type { ApiHarness } from '../support/api-harness';
+import { startPlatform, type Platform } from '../support/platform';
 import { waitFor } from '../support/processes';
-import {
-  lastUserPrompt,
-  startScriptedLlmServer,
-  type ScriptedLlmServer,
-} from '../support/scripted-llm-server';
-import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
+import { lastUserPrompt, type ScriptedLlmServer } from '../support/scripted-llm-server';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
@@ -33,20 +29,17 @@ const researchCrew = {
 };
 
 describe('Kasal as an MCP server', () => {
+  let platform: Platform;
   let llm: ScriptedLlmServer;
   let api: ApiHarness;
-  let worker: WorkerHarness;
   let crewId: string;
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    llm = await startScriptedLlmServer();
-    api = await startApi('postgres', {
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
-      OPENAI_BASE_URL: `${llm.url}/v1`,
+    platform = await startPlatform({
       OPENAI_API_KEY: 'sk-test',
     });
-    worker = await startWorker(api);
+    ({ llm, api } = platform);
     const created = await api.http.post('/api/v1/crews', {
       token: api.adminToken,
       body: researchCrew,
@@ -58,9 +51,7 @@ describe('Kasal as an MCP server', () => {
     await Promise.all(clients.splice(0).map((client) => client.close()));
   });
   afterAll(async () => {
-    await worker?.stop();
-    await api?.close();
-    await llm?.close();
+    await platform?.close();
   });
   beforeEach(() => {
     llm.requests.length = 0;

@@ -5,39 +5,30 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startApi, type ApiHarness } from '../support/api-harness';
-import { waitFor } from '../support/processes';
+import type { ApiHarness } from '../support/api-harness';
+import { finishedExecution, startPlatform, type Platform } from '../support/platform';
 import {
   lastUserPrompt as lastUserMessage,
-  startScriptedLlmServer,
   type ScriptedLlmServer,
 } from '../support/scripted-llm-server';
-import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
-
-const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED'];
 
 describe('crew executions', () => {
+  let platform: Platform;
   let llm: ScriptedLlmServer;
   let api: ApiHarness;
-  let worker: WorkerHarness;
   let files: string;
 
   beforeAll(async () => {
-    llm = await startScriptedLlmServer();
     files = mkdtempSync(path.join(tmpdir(), 'kasal-files-'));
     writeFileSync(path.join(files, 'notes.txt'), 'Temporal was founded in 2019.');
-    api = await startApi('postgres', {
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
-      OPENAI_BASE_URL: `${llm.url}/v1`,
+    platform = await startPlatform({
       OPENAI_API_KEY: 'sk-platform-default',
       KASAL_TOOLS_FILE_ROOT: files,
     });
-    worker = await startWorker(api);
+    ({ llm, api } = platform);
   });
   afterAll(async () => {
-    await worker?.stop();
-    await api?.close();
-    await llm?.close();
+    await platform?.close();
   });
   beforeEach(() => {
     llm.requests.length = 0;
@@ -48,11 +39,7 @@ describe('crew executions', () => {
     expect(started.status).toBe(202);
     return started.body.execution_id as string;
   };
-  const finished = async (id: string) =>
-    waitFor(`execution ${id}`, async () => {
-      const response = await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken });
-      return FINAL.includes(response.body.status) ? response.body : undefined;
-    });
+  const finished = (id: string) => finishedExecution(api, id);
 
   it('runs a sequential crew: tools, context passing, usage', async () => {
     llm.enqueue(

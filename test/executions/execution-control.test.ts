@@ -4,14 +4,13 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { ModelConfigEntity } from '../../shared/node/db/entities';
-import { startApi, temporalAddress, type ApiHarness } from '../support/api-harness';
+import { temporalAddress, type ApiHarness } from '../support/api-harness';
+import { finishedExecution, startPlatform, type Platform } from '../support/platform';
 import { createPayloadCodec } from '../../shared/node/temporal/connection';
 import { decodedPayloadsText, historyText } from '../support/history-text';
 import { waitFor } from '../support/processes';
-import { startScriptedLlmServer, type ScriptedLlmServer } from '../support/scripted-llm-server';
-import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
+import { type ScriptedLlmServer } from '../support/scripted-llm-server';
 
-const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED'];
 const twoTaskCrew = (overrides: Record<string, unknown> = {}) => ({
   name: 'Two tasks',
   agents: [{ id: 'a', role: 'Worker', goal: 'Work' }],
@@ -23,29 +22,24 @@ const twoTaskCrew = (overrides: Record<string, unknown> = {}) => ({
 });
 
 describe('execution control', () => {
+  let platform: Platform;
   let llm: ScriptedLlmServer;
   let api: ApiHarness;
-  let worker: WorkerHarness;
   let temporal: Client;
 
   beforeAll(async () => {
-    llm = await startScriptedLlmServer();
-    api = await startApi('postgres', {
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
-      OPENAI_BASE_URL: `${llm.url}/v1`,
+    platform = await startPlatform({
       OPENAI_API_KEY: 'sk-platform-default',
     });
-    worker = await startWorker(api);
+    ({ llm, api } = platform);
     temporal = new Client({
       connection: await Connection.connect({ address: temporalAddress() }),
       dataConverter: { payloadCodecs: [createPayloadCodec(api.config)] },
     });
   });
   afterAll(async () => {
-    await worker?.stop();
     await temporal?.connection.close();
-    await api?.close();
-    await llm?.close();
+    await platform?.close();
   });
   beforeEach(() => {
     llm.requests.length = 0;
@@ -58,11 +52,7 @@ describe('execution control', () => {
   };
   const get = async (id: string, groupId?: string) =>
     (await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken, groupId })).body;
-  const finished = (id: string, groupId?: string) =>
-    waitFor(`execution ${id}`, async () => {
-      const execution = await get(id, groupId);
-      return FINAL.includes(execution.status) ? execution : undefined;
-    });
+  const finished = (id: string, groupId?: string) => finishedExecution(api, id, { groupId });
 
   it('stops gracefully: the current step finishes, partial results are kept', async () => {
     let release!: () => void;

@@ -2,36 +2,28 @@
  * OpenTelemetry: with an OTLP endpoint configured, the API request that starts a crew, the
  * workflow run and each activity are spans of one trace, exported to a real OTLP/HTTP receiver.
  */
-import { startApi, type ApiHarness } from '../support/api-harness';
+import type { ApiHarness } from '../support/api-harness';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
+import { finishedExecution, startPlatform, type Platform } from '../support/platform';
 import { waitFor } from '../support/processes';
-import { startScriptedLlmServer, type ScriptedLlmServer } from '../support/scripted-llm-server';
-import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
 
 describe('OpenTelemetry tracing', () => {
-  let llm: ScriptedLlmServer;
-  let otlp: OtlpReceiver;
+  let platform: Platform;
   let api: ApiHarness;
-  let worker: WorkerHarness;
+  let otlp: OtlpReceiver;
 
   beforeAll(async () => {
-    llm = await startScriptedLlmServer();
-    llm.respondWith(() => ({ content: 'Traced answer' }));
     otlp = await startOtlpReceiver();
-    api = await startApi('postgres', {
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
-      OPENAI_BASE_URL: `${llm.url}/v1`,
-      OPENAI_API_KEY: 'sk-trace',
+    platform = await startPlatform({
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
       OTEL_SERVICE_NAME: 'kasal-traced',
     });
-    worker = await startWorker(api);
+    platform.llm.respondWith(() => ({ content: 'Traced answer' }));
+    api = platform.api;
   });
   afterAll(async () => {
-    await worker?.stop();
-    await api?.close();
+    await platform?.close();
     await otlp?.close();
-    await llm?.close();
   });
 
   it('traces a run from the API request through the workflow to each activity', async () => {
@@ -49,12 +41,7 @@ describe('OpenTelemetry tracing', () => {
       },
     });
     expect(started.status).toBe(202);
-    await waitFor('the run', async () => {
-      const current = await api.http.get(`/api/v1/executions/${started.body.execution_id}`, {
-        token: api.adminToken,
-      });
-      return current.body.status === 'COMPLETED' || undefined;
-    });
+    expect((await finishedExecution(api, started.body.execution_id)).status).toBe('COMPLETED');
 
     const trace = (): ReceivedSpan[] => otlp.spans.filter((s) => s.traceId === callerTraceId);
     const named = (name: string) => trace().find((span) => span.name === name);

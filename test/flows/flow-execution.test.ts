@@ -4,36 +4,24 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startApi, type ApiHarness } from '../support/api-harness';
+import type { ApiHarness } from '../support/api-harness';
+import { finishedExecution, startPlatform, type Platform } from '../support/platform';
 import { oneTaskCrew, step } from '../support/flow-fixtures';
-import { waitFor } from '../support/processes';
-import {
-  lastUserPrompt as prompt,
-  startScriptedLlmServer,
-  type ScriptedLlmServer,
-} from '../support/scripted-llm-server';
-import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
-
-const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED', 'REJECTED'];
+import { lastUserPrompt as prompt, type ScriptedLlmServer } from '../support/scripted-llm-server';
 
 describe('flows', () => {
+  let platform: Platform;
   let llm: ScriptedLlmServer;
   let api: ApiHarness;
-  let worker: WorkerHarness;
 
   beforeAll(async () => {
-    llm = await startScriptedLlmServer();
-    api = await startApi('postgres', {
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
-      OPENAI_BASE_URL: `${llm.url}/v1`,
+    platform = await startPlatform({
       OPENAI_API_KEY: 'sk-flows',
     });
-    worker = await startWorker(api);
+    ({ llm, api } = platform);
   });
   afterAll(async () => {
-    await worker?.stop();
-    await api?.close();
-    await llm?.close();
+    await platform?.close();
   });
   beforeEach(() => {
     llm.requests.length = 0;
@@ -42,12 +30,7 @@ describe('flows', () => {
   const run = async (body: Record<string, unknown>) => {
     const started = await api.http.post('/api/v1/executions', { token: api.adminToken, body });
     expect(started.body).toMatchObject({ status: 'PENDING' });
-    return waitFor(`flow ${started.body.execution_id}`, async () => {
-      const response = await api.http.get(`/api/v1/executions/${started.body.execution_id}`, {
-        token: api.adminToken,
-      });
-      return FINAL.includes(response.body.status) ? response.body : undefined;
-    });
+    return finishedExecution(api, started.body.execution_id);
   };
   const statuses = (execution: { flow: { steps: { id: string; status: string }[] } }) =>
     Object.fromEntries(execution.flow.steps.map((item) => [item.id, item.status]));

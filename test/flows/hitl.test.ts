@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { signWebhookBody } from '../../activities/hitl.activities';
 import { startApi, type ApiHarness } from '../support/api-harness';
 import { step } from '../support/flow-fixtures';
+import { finishedExecution } from '../support/platform';
 import { waitFor } from '../support/processes';
 import {
   lastUserPrompt as prompt,
@@ -15,8 +16,6 @@ import {
   type ScriptedLlmServer,
 } from '../support/scripted-llm-server';
 import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
-
-const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED', 'REJECTED'];
 
 interface Delivery {
   event: string;
@@ -91,11 +90,7 @@ describe('human in the loop', () => {
     });
     return waiting.approvals[0].id as string;
   };
-  const finished = (id: string) =>
-    waitFor(`execution ${id}`, async () => {
-      const current = await execution(id);
-      return FINAL.includes(current.status) ? current : undefined;
-    });
+  const finished = (id: string) => finishedExecution(api, id);
   const decide = (
     id: string,
     verb: 'approve' | 'reject',
@@ -285,12 +280,7 @@ describe('human in the loop', () => {
       approvalId,
     );
     expect((await decide(approvalId, 'approve', {}, approver.token)).status).toBe(200);
-    const done = await waitFor('the run', async () => {
-      const current = (
-        await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken, groupId })
-      ).body;
-      return FINAL.includes(current.status) ? current : undefined;
-    });
+    const done = await finishedExecution(api, id, { groupId });
     expect(done.status).toBe('COMPLETED');
   });
 

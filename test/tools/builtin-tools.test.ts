@@ -7,19 +7,17 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GroupToolEntity } from '../../shared/node/db/entities';
-import { startApi, type ApiHarness } from '../support/api-harness';
+import type { ApiHarness } from '../support/api-harness';
+import { finishedExecution, startPlatform, type Platform } from '../support/platform';
 import { waitFor } from '../support/processes';
 import {
   lastUserPrompt,
-  startScriptedLlmServer,
   type RecordedRequest,
   type ScriptedLlmServer,
   type ScriptedReply,
 } from '../support/scripted-llm-server';
-import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
 
 const SERPER_KEY = 'serper-group-secret-9931';
-const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED'];
 
 interface SerperRequest {
   path: string;
@@ -70,26 +68,19 @@ async function startSerper(): Promise<{
 }
 
 describe('built-in tools and group tool settings', () => {
+  let platform: Platform;
   let llm: ScriptedLlmServer;
-  let serper: Awaited<ReturnType<typeof startSerper>>;
   let api: ApiHarness;
-  let worker: WorkerHarness;
+  let serper: Awaited<ReturnType<typeof startSerper>>;
 
   beforeAll(async () => {
-    llm = await startScriptedLlmServer();
     serper = await startSerper();
-    api = await startApi('postgres', {
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
-      OPENAI_BASE_URL: `${llm.url}/v1`,
-      OPENAI_API_KEY: 'sk-tools',
-    });
-    worker = await startWorker(api);
+    platform = await startPlatform();
+    ({ llm, api } = platform);
   });
   afterAll(async () => {
-    await worker?.stop();
-    await api?.close();
+    await platform?.close();
     await serper?.close();
-    await llm?.close();
   });
   beforeEach(() => {
     llm.requests.length = 0;
@@ -120,11 +111,7 @@ describe('built-in tools and group tool settings', () => {
     });
     return started;
   };
-  const finished = (id: string) =>
-    waitFor(`execution ${id}`, async () => {
-      const current = await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken });
-      return FINAL.includes(current.body.status) ? current.body : undefined;
-    });
+  const finished = (id: string) => finishedExecution(api, id);
   /** The agent calls `calls` in its first step, then answers with what the tools returned. */
   const agentUses = (...calls: { name: string; arguments: Record<string, unknown> }[]) =>
     llm.respondWith((request: RecordedRequest): ScriptedReply => {

@@ -8,28 +8,23 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { McpServerEntity } from '../../shared/node/db/entities';
-import { startApi, type ApiHarness } from '../support/api-harness';
+import type { ApiHarness } from '../support/api-harness';
 import {
   startHttpMcpServer,
   startSseMcpServer,
   type HttpMcpServer,
 } from '../support/mcp/http-server';
+import { finishedExecution, startPlatform, type Platform } from '../support/platform';
 import { waitFor } from '../support/processes';
-import {
-  lastUserPrompt,
-  startScriptedLlmServer,
-  type ScriptedLlmServer,
-} from '../support/scripted-llm-server';
-import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
+import { lastUserPrompt, type ScriptedLlmServer } from '../support/scripted-llm-server';
 
 const HEADER_SECRET = 'mcp-header-secret-7731';
 const ENV_SECRET = 'stdio-env-secret-5512';
-const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED'];
 
 describe('MCP servers', () => {
+  let platform: Platform;
   let llm: ScriptedLlmServer;
   let api: ApiHarness;
-  let worker: WorkerHarness;
   let units: HttpMcpServer;
   const files = mkdtempSync(path.join(tmpdir(), 'kasal-mcp-'));
   const pidFile = path.join(files, 'facts.pid');
@@ -37,20 +32,13 @@ describe('MCP servers', () => {
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    llm = await startScriptedLlmServer();
     units = await startHttpMcpServer({ header: 'x-api-key', value: HEADER_SECRET });
-    api = await startApi('postgres', {
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
-      OPENAI_BASE_URL: `${llm.url}/v1`,
-      OPENAI_API_KEY: 'sk-mcp',
-    });
-    worker = await startWorker(api);
+    platform = await startPlatform();
+    ({ llm, api } = platform);
   });
   afterAll(async () => {
-    await worker?.stop();
-    await api?.close();
+    await platform?.close();
     await units?.stop();
-    await llm?.close();
   });
 
   const register = async (body: Record<string, unknown>, token = api.adminToken) =>
@@ -70,14 +58,7 @@ describe('MCP servers', () => {
     return started.body.execution_id as string;
   };
   const finished = (id: string, timeoutMs?: number) =>
-    waitFor(
-      `execution ${id}`,
-      async () => {
-        const current = await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken });
-        return FINAL.includes(current.body.status) ? current.body : undefined;
-      },
-      timeoutMs,
-    );
+    finishedExecution(api, id, { ...(timeoutMs !== undefined && { timeoutMs }) });
   const bothServers = {
     MCP_SERVERS: { servers: ['facts', { name: 'units', tools: ['km_to_miles'] }] },
   };
