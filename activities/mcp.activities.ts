@@ -13,6 +13,7 @@ import type { SecretBox } from '../shared/node/crypto/secret-box';
 import { McpServerEntity } from '../shared/node/db/entities';
 import type { Orm } from '../shared/node/db/orm';
 import {
+  describeMcpFailure,
   listAllTools,
   serverSettings,
   type McpServerSettings,
@@ -20,6 +21,7 @@ import {
 import type { PlannedTool } from '../shared/tools/tool-descriptor';
 import { toolEvent, type NewEvent } from './events';
 import type { McpConnections } from './mcp/mcp-connections';
+import { parseToolCallArguments } from './tools/tool-error';
 
 export function createMcpActivities(deps: {
   orm: Orm;
@@ -31,6 +33,7 @@ export function createMcpActivities(deps: {
   async function settingsOf(groupId: string, serverId: string, name: string) {
     const row = await deps.orm.em.fork().findOne(McpServerEntity, { id: serverId, groupId });
     if (!row || !row.enabled) {
+      await deps.connections.drop(serverId);
       throw ApplicationFailure.create({
         type: FAILURE_TYPES.toolUnavailable,
         nonRetryable: true,
@@ -40,7 +43,11 @@ export function createMcpActivities(deps: {
     return serverSettings(row, deps.secrets);
   }
 
-  /** Runs `use` on the server's session; a connection problem drops it and retries. */
+  /**
+   * Runs `use` on the server's session. A connection problem drops the session and retries
+   * (the next attempt reconnects); a refusal (401, 403, 400) fails for good. Errors the
+   * server answered with, and this activity's own cancellation, pass through as they are.
+   */
   async function withSession<T>(
     settings: McpServerSettings,
     use: (client: Awaited<ReturnType<McpConnections['client']>>) => Promise<T>,
@@ -48,11 +55,19 @@ export function createMcpActivities(deps: {
     try {
       return await use(await deps.connections.client(settings));
     } catch (error) {
-      if (isToolLevel(error)) throw error;
+      if (isToolLevel(error) || Context.current().cancellationSignal.aborted) throw error;
+      const failure = describeMcpFailure(error);
+      if (failure.permanent) {
+        throw ApplicationFailure.create({
+          type: FAILURE_TYPES.toolUnavailable,
+          nonRetryable: true,
+          message: `MCP server '${settings.name}' refused the request (${failure.reason})`,
+        });
+      }
       await deps.connections.drop(settings.id);
       throw ApplicationFailure.create({
         type: FAILURE_TYPES.mcpUnreachable,
-        message: `MCP server '${settings.name}' is unreachable: ${(error as Error).message}`,
+        message: `MCP server '${settings.name}' is unreachable: ${failure.reason}`,
       });
     }
   }
@@ -72,7 +87,14 @@ export function createMcpActivities(deps: {
           );
           const tools = await withSession(settings, (client) =>
             listAllTools(client, settings.timeoutMs),
-          );
+          ).catch((error: unknown) => {
+            if (!isToolLevel(error)) throw error;
+            throw ApplicationFailure.create({
+              type: FAILURE_TYPES.toolUnavailable,
+              nonRetryable: true,
+              message: `MCP server '${settings.name}' could not list its tools: ${(error as Error).message}`,
+            });
+          });
           return pick(tools, attachment).map((tool) => plannedMcpTool(tool, settings));
         }),
       );
@@ -81,20 +103,13 @@ export function createMcpActivities(deps: {
     async callMcpTool(request: McpToolRequest): Promise<ToolResult> {
       const started = performance.now();
       const settings = await settingsOf(request.groupId, request.server_id, request.server);
-      let args: Record<string, unknown>;
-      try {
-        args = JSON.parse(request.arguments || '{}') as Record<string, unknown>;
-      } catch {
-        return {
-          ok: false,
-          error: `the arguments are not valid JSON: ${request.arguments.slice(0, 200)}`,
-        };
-      }
+      const parsed = parseToolCallArguments(request.arguments);
+      if (!parsed.ok) return parsed;
       const context = Context.current();
       let result: ToolResult;
       try {
         const answer = await withSession(settings, (client) =>
-          client.callTool({ name: request.tool, arguments: args }, undefined, {
+          client.callTool({ name: request.tool, arguments: parsed.args }, undefined, {
             timeout: settings.timeoutMs,
             signal: context.cancellationSignal,
           }),
@@ -141,7 +156,8 @@ function plannedMcpTool(tool: Tool, settings: McpServerSettings): PlannedTool {
     parameters: { ...tool.inputSchema, type: 'object' },
     mcp: { server_id: settings.id, server: settings.name, tool: tool.name },
     timeout_seconds: settings.timeoutMs / 1000,
-    cache: true,
+    // An MCP tool may have side effects (send, create, book): every call goes to the server.
+    cache: false,
   };
 }
 

@@ -17,7 +17,7 @@ import {
   type ToolImplementation,
 } from './tools/builtin-implementations';
 import { loadGroupToolState } from './tools/group-tool-settings';
-import { ToolInputError } from './tools/tool-error';
+import { parseToolCallArguments, ToolInputError } from './tools/tool-error';
 
 /** The tool's own time limit: the activity's, less room to record the result. */
 const toolTimeoutMs = (activityTimeoutMs: number) =>
@@ -38,7 +38,8 @@ export function createToolActivities(deps: {
       try {
         result = await run(request);
       } catch (error) {
-        const message = (error as Error).message;
+        if (!(error instanceof ToolConfigError)) throw error; // e.g. the database: retried
+        const { message } = error;
         await deps.events([toolEvent(request, { ok: false, error: message }, started)]);
         throw ApplicationFailure.create({
           type: FAILURE_TYPES.toolUnavailable,
@@ -62,20 +63,15 @@ export function createToolActivities(deps: {
     if (!group.enabled) {
       throw new ToolConfigError(`Tool '${tool.name}' is disabled in this group`);
     }
-    let args: unknown;
-    try {
-      args = JSON.parse(request.arguments || '{}');
-    } catch {
-      return {
-        ok: false,
-        error: `the arguments are not valid JSON: ${request.arguments.slice(0, 200)}`,
-      };
-    }
+    const parsed = parseToolCallArguments(request.arguments);
+    if (!parsed.ok) return parsed;
     const context = Context.current();
     try {
-      const output = await implementation(args, {
+      const output = await implementation(parsed.args, {
         settings: {
-          ...environmentSettings(tool, deps.environment),
+          // The operator's keys go only to the tool's own service, never to a group's base_url.
+          ...(request.config?.base_url === undefined &&
+            environmentSettings(tool, deps.environment)),
           ...request.config,
           ...group.secrets,
         },

@@ -1,12 +1,18 @@
-/** Prebuilds the workflow bundle (for container images), so workers start without webpack. */
+/** Prebuilds the workflow bundles (for container images), so workers start without webpack. */
 import { writeFile } from 'node:fs/promises';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOW_BUNDLE_PATH, WORKFLOWS_SOURCE } from './options';
+import { WORKFLOW_TRACING_MODULE } from '../shared/node/telemetry';
+import { WORKFLOW_BUNDLES, WORKFLOWS_SOURCE } from './options';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_SOURCE });
-  await writeFile(WORKFLOW_BUNDLE_PATH, code);
-  process.stdout.write(`wrote ${WORKFLOW_BUNDLE_PATH} (${code.length} bytes)\n`);
+  for (const [kind, file] of Object.entries(WORKFLOW_BUNDLES)) {
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_SOURCE,
+      ...(kind === 'traced' && { workflowInterceptorModules: [WORKFLOW_TRACING_MODULE] }),
+    });
+    await writeFile(file, code);
+    process.stdout.write(`wrote ${file} (${code.length} bytes)\n`);
+  }
 }
 
 void main().catch((error: unknown) => {

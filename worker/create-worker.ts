@@ -29,14 +29,23 @@ export interface KasalWorker {
 export async function createKasalWorker(deps: KasalWorkerDeps): Promise<KasalWorker> {
   const { config, telemetry } = deps;
   const mcp = new McpConnections();
+  const source = deps.fromSource
+    ? { workflowsPath: WORKFLOWS_SOURCE }
+    : workflowSource(telemetry !== undefined);
   const worker = await Worker.create({
     connection: deps.connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    // Tracing adds a module to the workflow bundle, so a traced worker bundles from source.
-    ...(deps.fromSource || telemetry ? { workflowsPath: WORKFLOWS_SOURCE } : workflowSource()),
+    ...source,
     dataConverter: { payloadCodecs: [createPayloadCodec(config)] },
-    ...(telemetry && telemetry.worker),
+    ...(telemetry && {
+      interceptors: {
+        activity: telemetry.worker.activity,
+        // A prebuilt traced bundle has the module already; a bundle made now needs it added.
+        ...('workflowsPath' in source && { workflowModules: telemetry.worker.workflowModules }),
+      },
+      sinks: telemetry.worker.sinks,
+    }),
     activities: createActivities({
       orm: deps.orm,
       logger: deps.logger,

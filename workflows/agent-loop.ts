@@ -42,6 +42,7 @@ export interface AgentJob {
     | 'guardrail_max_retries'
     | 'markdown'
     | 'tools'
+    | 'own_tools'
     | 'human_input'
   >;
   context: string;
@@ -57,7 +58,7 @@ export interface AgentAnswer {
 
 /** The tools the agent has for this work: the task's own, else its own. */
 const toolsOf = (job: AgentJob): PlannedTool[] =>
-  job.task.tools.length > 0 ? job.task.tools : job.agent.tools;
+  (job.task.own_tools ?? job.task.tools.length > 0) ? job.task.tools : job.agent.tools;
 
 export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer> {
   const { agent, task } = job;
@@ -80,6 +81,28 @@ export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer
   let revisions = 0;
   let reviews = 0;
 
+  /** The answer, accepted; or what to ask the agent when a check or a person sends it back. */
+  const consider = async (answer: string): Promise<AgentAnswer | string> => {
+    const check = await checkAnswer(run, job, answer);
+    if (check.ok) {
+      const feedback = await humanReview(run, job, answer, reviews);
+      if (feedback === undefined) {
+        return { output: answer, ...(check.json !== undefined && { json: check.json }) };
+      }
+      reviews += 1;
+      return `A person reviewed your answer and asks for changes: ${feedback}\nReply with the revised final answer only.`;
+    }
+    if (revisions >= task.guardrail_max_retries) {
+      throw ApplicationFailure.create({
+        type: TASK_FAILED,
+        nonRetryable: true,
+        message: `The answer of '${agent.role}' was rejected ${revisions + 1} times: ${check.feedback}`,
+      });
+    }
+    revisions += 1;
+    return revisionPrompt(check.feedback);
+  };
+
   for (;;) {
     const outOfSteps =
       steps >= agent.max_iter || (deadline !== undefined && Date.now() >= deadline);
@@ -96,14 +119,6 @@ export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer
         tool_calls: response.tool_calls,
       });
       const results = await Promise.all(response.tool_calls.map((call) => useTool(run, job, call)));
-      // result_as_answer: the tool's result is the task's answer, as the agent got it.
-      const direct = response.tool_calls.findIndex(
-        (call, index) =>
-          results[index]?.ok === true &&
-          toolsOf(job).some((tool) => tool.name === call.name && tool.result_as_answer),
-      );
-      const answer = results[direct];
-      if (answer?.ok) return { output: answer.output };
       response.tool_calls.forEach((call, index) => {
         const result = results[index] as ToolResult;
         messages.push({
@@ -112,37 +127,26 @@ export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer
           content: result.ok ? result.output : `Error: ${result.error}`,
         });
       });
+      // result_as_answer: the tool's result is proposed as the task's answer, as it came.
+      const direct = results.find(
+        (result, index) =>
+          result.ok &&
+          toolsOf(job).some(
+            (tool) => tool.name === response.tool_calls[index]?.name && tool.result_as_answer,
+          ),
+      );
+      if (direct?.ok) {
+        const verdict = await consider(direct.output);
+        if (typeof verdict !== 'string') return verdict;
+        messages.push({ role: 'user', content: verdict });
+      }
       continue;
     }
 
     const answer = response.content ?? '';
-    const check = await checkAnswer(run, job, answer);
-    if (check.ok) {
-      const feedback = await humanReview(run, job, answer, reviews);
-      if (feedback === undefined)
-        return { output: answer, ...(check.json !== undefined && { json: check.json }) };
-      reviews += 1;
-      messages.push(
-        { role: 'assistant', content: answer },
-        {
-          role: 'user',
-          content: `A person reviewed your answer and asks for changes: ${feedback}\nReply with the revised final answer only.`,
-        },
-      );
-      continue;
-    }
-    if (revisions >= task.guardrail_max_retries) {
-      throw ApplicationFailure.create({
-        type: TASK_FAILED,
-        nonRetryable: true,
-        message: `The answer of '${agent.role}' was rejected ${revisions + 1} times: ${check.feedback}`,
-      });
-    }
-    revisions += 1;
-    messages.push(
-      { role: 'assistant', content: answer },
-      { role: 'user', content: revisionPrompt(check.feedback) },
-    );
+    const verdict = await consider(answer);
+    if (typeof verdict !== 'string') return verdict;
+    messages.push({ role: 'assistant', content: answer }, { role: 'user', content: verdict });
   }
 }
 

@@ -178,7 +178,8 @@ export class CrewRun {
   async callTool(taskKey: string, call: ToolCall, tool: PlannedTool): Promise<ToolResult> {
     this.throwIfStopRequested();
     if (!tool.cache) return this.runTool(taskKey, call, tool);
-    const key = JSON.stringify([tool.name, call.arguments]);
+    // The same name can be another server's tool, or the same tool with other settings.
+    const key = JSON.stringify([tool.name, tool.mcp ?? null, tool.config ?? null, call.arguments]);
     const cached = this.toolCache.get(key);
     if (cached) return cached;
     const running = this.runTool(taskKey, call, tool);

@@ -1,7 +1,11 @@
 /** The fetch_url tool: fetches a URL for an agent, refusing private networks unless allowed. */
-import { lookup as dnsLookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
+import {
+  addressesOf,
+  isPrivateAddress,
+  lookupAll,
+  type Lookup,
+} from '../../shared/node/net/private-addresses';
 import { parseToolArgs, ToolInputError, truncate } from './tool-error';
 
 export interface FetchUrlOptions {
@@ -10,13 +14,11 @@ export interface FetchUrlOptions {
   /** Most bytes of a response body read; the rest is never downloaded. */
   maxBytes: number;
   /** Resolves a hostname to its addresses; tests inject one, the default asks the OS. */
-  lookup?: (hostname: string) => Promise<string[]>;
+  lookup?: Lookup;
 }
 
 const MAX_REDIRECTS = 5;
 const TEXT_TYPE = /^text\/|^application\/(json|xml|javascript|x-ndjson)$|\+(json|xml)$/;
-const lookupAll = async (hostname: string) =>
-  (await dnsLookup(hostname, { all: true })).map((result) => result.address);
 
 const FetchUrlArgs = z.strictObject(
   {
@@ -42,26 +44,6 @@ const FetchUrlArgs = z.strictObject(
   },
   { error: (issue) => (issue.code === 'invalid_type' ? 'arguments must be an object' : undefined) },
 );
-
-// Where a request must never go by default: this host, the LAN, cloud metadata endpoints
-// (169.254.169.254), CGNAT, multicast and reserved space. BlockList also matches the
-// IPv4-mapped IPv6 forms (::ffff:127.0.0.1) against the IPv4 ranges.
-const privateRanges = new BlockList();
-for (const range of [
-  ...['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16'],
-  ...['172.16.0.0/12', '192.168.0.0/16', '224.0.0.0/3'],
-  ...['::/128', '::1/128', 'fc00::/7', 'fe80::/10', 'ff00::/8'],
-]) {
-  const [network = '', prefix] = range.split('/');
-  privateRanges.addSubnet(network, Number(prefix), isIP(network) === 4 ? 'ipv4' : 'ipv6');
-}
-
-/** True for loopback, private, link-local, unspecified and CGNAT addresses, and non-addresses. */
-export function isPrivateAddress(ip: string): boolean {
-  const family = isIP(ip);
-  if (family === 0) return true; // not an address: refuse rather than guess
-  return privateRanges.check(ip, family === 4 ? 'ipv4' : 'ipv6');
-}
 
 export async function fetchUrl(args: unknown, options: FetchUrlOptions): Promise<string> {
   const { url, max_chars: maxChars } = parseToolArgs('fetch_url', FetchUrlArgs, args);
@@ -125,12 +107,8 @@ async function fetchFollowingRedirects(start: URL, options: FetchUrlOptions, sig
 // fetch resolves the name again to connect, so a DNS server answering differently in between
 // could still slip through; closing that gap needs a connection agent pinned to the address.
 /** Refuses a URL whose host is (or resolves to) a loopback, private or link-local address. */
-export async function assertPublicHost(
-  url: URL,
-  lookup: (hostname: string) => Promise<string[]> = lookupAll,
-) {
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const addresses = isIP(host) ? [host] : await lookup(host).catch((): string[] => []);
+export async function assertPublicHost(url: URL, lookup: Lookup = lookupAll) {
+  const { host, addresses } = await addressesOf(url.hostname, lookup);
   if (addresses.length === 0) throw new ToolInputError(`could not resolve host ${host}`);
   const blocked = addresses.find(isPrivateAddress);
   if (blocked !== undefined) {

@@ -1,5 +1,5 @@
 /** A group's settings of one built-in tool as a call needs them: enabled, secrets opened. */
-import type { SecretBox } from '../../shared/node/crypto/secret-box';
+import { openMap, type SecretBox } from '../../shared/node/crypto/secret-box';
 import { GroupToolEntity } from '../../shared/node/db/entities';
 import type { Orm } from '../../shared/node/db/orm';
 
@@ -17,8 +17,6 @@ export async function loadGroupToolState(
   const row = await orm.em.fork().findOne(GroupToolEntity, { groupId, toolName });
   return {
     enabled: row?.enabled ?? true,
-    secrets: row?.secretsEncrypted
-      ? (JSON.parse(secrets.open(row.secretsEncrypted)) as Record<string, string>)
-      : {},
+    secrets: openMap(secrets, row?.secretsEncrypted),
   };
 }

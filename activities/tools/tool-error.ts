@@ -33,3 +33,18 @@ export function truncate(text: string, maxChars: number): string {
   const end = /[\ud800-\udbff]/.test(text.charAt(maxChars - 1)) ? maxChars - 1 : maxChars;
   return `${text.slice(0, end)}\n[truncated at ${maxChars} characters]`;
 }
+
+/** The arguments an LLM wrote for a tool call, or why they are not a JSON object. */
+export function parseToolCallArguments(
+  text: string,
+): { ok: true; args: Record<string, unknown> } | { ok: false; error: string } {
+  try {
+    const args: unknown = JSON.parse(text || '{}');
+    if (typeof args === 'object' && args !== null && !Array.isArray(args)) {
+      return { ok: true, args: args as Record<string, unknown> };
+    }
+  } catch {
+    // answered below
+  }
+  return { ok: false, error: `the arguments are not a JSON object: ${text.slice(0, 200)}` };
+}

@@ -56,7 +56,7 @@ export function addToolsRoutes(endpoints: EndpointRouter, tools: ToolsService): 
     subject: 'tool settings',
     response: GroupToolSettingsSchema,
     handler: ({ req, auth, group, params, body }) =>
-      tools.update(req.em, group.id, auth.user.id, params.name, body),
+      tools.update(req.em, group.id, auth, params.name, body),
   });
 }
 
@@ -69,7 +69,7 @@ export function addMcpServersRoutes(endpoints: EndpointRouter, servers: McpServe
     summary: "The group's MCP servers",
     access: 'definitions:read',
     response: z.array(McpServerSchema),
-    handler: ({ req, group }) => servers.list(req.em, group.id),
+    handler: ({ req, group }) => servers.list(req.em, group),
   });
   endpoints.add({
     method: 'post',
@@ -81,7 +81,7 @@ export function addMcpServersRoutes(endpoints: EndpointRouter, servers: McpServe
     subject: 'MCP server',
     status: 201,
     response: McpServerSchema,
-    handler: ({ req, auth, group, body }) => servers.create(req.em, group.id, auth, body),
+    handler: ({ req, auth, group, body }) => servers.create(req.em, group, auth, body),
   });
   endpoints.add({
     method: 'get',
@@ -91,7 +91,7 @@ export function addMcpServersRoutes(endpoints: EndpointRouter, servers: McpServe
     access: 'definitions:read',
     params: IdParamsSchema,
     response: McpServerSchema,
-    handler: ({ req, group, params }) => servers.get(req.em, group.id, params.id),
+    handler: ({ req, group, params }) => servers.get(req.em, group, params.id),
   });
   endpoints.add({
     method: 'patch',
@@ -104,7 +104,7 @@ export function addMcpServersRoutes(endpoints: EndpointRouter, servers: McpServe
     subject: 'MCP server',
     response: McpServerSchema,
     handler: ({ req, auth, group, params, body }) =>
-      servers.update(req.em, group.id, auth, params.id, body),
+      servers.update(req.em, group, auth, params.id, body),
   });
   endpoints.add({
     method: 'delete',
@@ -124,6 +124,6 @@ export function addMcpServersRoutes(endpoints: EndpointRouter, servers: McpServe
     access: 'group:manage',
     params: IdParamsSchema,
     response: McpServerTestSchema,
-    handler: ({ req, group, params }) => servers.test(req.em, group.id, params.id),
+    handler: ({ req, auth, group, params }) => servers.test(req.em, group.id, auth, params.id),
   });
 }

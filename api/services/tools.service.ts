@@ -5,7 +5,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { z } from 'zod';
 import { schemaIssues } from '../../shared/compiler/tool-resolution';
-import type { SecretBox } from '../../shared/node/crypto/secret-box';
+import { openMap, sealMap, type SecretBox } from '../../shared/node/crypto/secret-box';
 import { GroupToolEntity, type GroupTool } from '../../shared/node/db/entities';
 import {
   BUILTIN_TOOL_MAP,
@@ -13,7 +13,9 @@ import {
   TOOL_OPTIONS_SCHEMA,
   type BuiltinTool,
 } from '../../shared/tools/builtin-tools';
-import { notFound, validationError } from '../http/errors';
+import { forbidden, notFound, validationError } from '../http/errors';
+import type { AuthContext } from '../http/request-context';
+import { privateAddressOf } from '../../shared/node/net/private-addresses';
 import type { UpdateGroupToolSchema } from '../schemas/tools.schema';
 
 export class ToolsService {
@@ -40,11 +42,15 @@ export class ToolsService {
   async update(
     em: EntityManager,
     groupId: string,
-    userId: string,
+    auth: AuthContext,
     name: string,
     input: z.output<typeof UpdateGroupToolSchema>,
   ) {
     const tool = findTool(name);
+    const userId = auth.user.id;
+    if (input.config !== undefined && !auth.user.isSystemAdmin) {
+      await refuseOperatorNetwork(input.config);
+    }
     const row =
       (await em.findOne(GroupToolEntity, { groupId, toolName: tool.name })) ??
       em.create(GroupToolEntity, {
@@ -58,11 +64,14 @@ export class ToolsService {
       });
     if (input.enabled !== undefined) row.enabled = input.enabled;
     if (input.config !== undefined) {
-      const { config, secrets } = this.splitConfig(tool, input.config, this.openSecrets(row));
+      const { config, secrets } = this.splitConfig(
+        tool,
+        input.config,
+        openMap(this.secrets, row.secretsEncrypted),
+      );
       row.config = config;
       row.secretKeys = Object.keys(secrets).sort();
-      row.secretsEncrypted =
-        row.secretKeys.length > 0 ? this.secrets.seal(JSON.stringify(secrets)) : null;
+      row.secretsEncrypted = sealMap(this.secrets, secrets);
     }
     row.updatedBy = userId;
     await em.flush();
@@ -72,12 +81,6 @@ export class ToolsService {
   private async rows(em: EntityManager, groupId: string): Promise<Map<string, GroupTool>> {
     const rows = await em.find(GroupToolEntity, { groupId });
     return new Map(rows.map((row) => [row.toolName, row]));
-  }
-
-  private openSecrets(row: GroupTool): Record<string, string> {
-    return row.secretsEncrypted
-      ? (JSON.parse(this.secrets.open(row.secretsEncrypted)) as Record<string, string>)
-      : {};
   }
 
   /** Validates new settings; secrets given as null are removed, secrets left out are kept. */
@@ -108,6 +111,25 @@ export class ToolsService {
       else secrets[key] = value as string;
     }
     return { config, secrets };
+  }
+}
+
+/**
+ * Settings that reach into the operator's network (private addresses, loopback, the metadata
+ * endpoint) are for system administrators: every user administers their personal group.
+ */
+async function refuseOperatorNetwork(config: Record<string, unknown>): Promise<void> {
+  if (config.allow_private_networks === true) {
+    throw forbidden('Only a system administrator can let a tool reach private networks');
+  }
+  for (const key of ['base_url', 'connection_url']) {
+    const value = config[key];
+    const blocked = typeof value === 'string' ? await privateAddressOf(value) : undefined;
+    if (blocked !== undefined) {
+      throw forbidden(
+        `${key} points at the private or loopback address ${blocked}: only a system administrator can set that`,
+      );
+    }
   }
 }
 

@@ -22,6 +22,7 @@ import {
   resolveMcpServers,
   resolveTools,
   type GroupToolset,
+  type ToolConfigs,
 } from './tool-resolution';
 
 export interface CompileOptions {
@@ -174,23 +175,33 @@ function taskTools(
   agent: AgentSpec | undefined,
   toolset: GroupToolset,
   issues: FieldIssue[],
-): Pick<TaskPlan, 'tools' | 'mcp_servers'> {
+): Pick<TaskPlan, 'tools' | 'mcp_servers' | 'own_tools'> {
   const layer = { configs: spec.tool_configs, path: `${path}.tool_configs` };
-  const own = spec.tools.length > 0 || spec.tool_configs[MCP_SERVERS_KEY] !== undefined;
-  if (own) {
-    const mcp = resolveMcpServers(spec.tool_configs, layer.path, toolset, issues);
+  const layers = [
+    ...(agent ? [{ configs: agent.tool_configs, path: `${path}.agent.tool_configs` }] : []),
+    layer,
+  ];
+  // The agent's own tools and servers are checked with the agent: `found` collects only ours.
+  const planned = (names: readonly string[], mcpConfigs: ToolConfigs, found: FieldIssue[]) => {
+    const mcp = resolveMcpServers(mcpConfigs, layer.path, toolset, found);
     return {
-      tools: resolveTools(spec.tools, [layer], toolset, `${path}.tools`, issues),
+      tools: resolveTools(names, layers, toolset, `${path}.tools`, found),
       ...(mcp.length > 0 && { mcp_servers: mcp }),
+      own_tools: true,
     };
-  }
-  if (agent === undefined || Object.keys(spec.tool_configs).length === 0) return { tools: [] };
-  const agentLayer = { configs: agent.tool_configs, path: `${path}.agent.tool_configs` };
-  const mcp = resolveMcpServers(agent.tool_configs, agentLayer.path, toolset, []);
-  return {
-    tools: resolveTools(agent.tools, [agentLayer, layer], toolset, `${path}.agent.tools`, []),
-    ...(mcp.length > 0 && { mcp_servers: mcp }),
   };
+  if (spec.tools.length > 0 || spec.tool_configs[MCP_SERVERS_KEY] !== undefined) {
+    return planned(spec.tools, spec.tool_configs, issues);
+  }
+  if (Object.keys(spec.tool_configs).length === 0) return { tools: [] };
+  if (agent === undefined) {
+    issues.push({
+      path: layer.path,
+      message: 'a task without an agent has no tools for these settings: list them in "tools"',
+    });
+    return { tools: [] };
+  }
+  return planned(agent.tools, agent.tool_configs, []);
 }
 
 function expand<Spec>(

@@ -161,6 +161,7 @@ export function resolveMcpServers(
     issues.push({ path: where, message: 'must be a list of MCP server names' });
     return [];
   }
+  const seen = new Set<string>();
   return servers.flatMap((entry: unknown, index): McpAttachment[] => {
     const at = `${where}[${index}]`;
     const { name, tools } =
@@ -178,6 +179,11 @@ export function resolveMcpServers(
       issues.push({ path: `${at}.tools`, message: 'must be a list of tool names' });
       return [];
     }
+    if (seen.has(name)) {
+      issues.push({ path: at, message: `MCP server '${name}' is listed twice` });
+      return [];
+    }
+    seen.add(name);
     const server = toolset.mcpServers.get(name);
     if (!server) {
       issues.push({ path: at, message: `unknown MCP server '${name}'` });

@@ -4,7 +4,7 @@
  * trace (Temporal's interceptors carry the context through workflow and activity headers) and
  * are exported over OTLP/HTTP. Without an endpoint nothing is registered and nothing runs.
  */
-import { trace, type Tracer } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -28,8 +28,12 @@ export interface Telemetry {
   tracer: Tracer;
   /** For every Temporal client: start, signal, query and update calls become spans. */
   clientInterceptors: WorkflowClientInterceptor[];
-  /** For workers: activity spans, workflow spans (bundled module) and their exporter sink. */
-  worker: { interceptors: WorkerInterceptors; sinks: InjectedSinks<OpenTelemetrySinks> };
+  /** For workers: activity spans, workflow spans (a module bundled with the workflows) and their exporter sink. */
+  worker: {
+    activity: NonNullable<WorkerInterceptors['activity']>;
+    workflowModules: string[];
+    sinks: InjectedSinks<OpenTelemetrySinks>;
+  };
   /** Exports what is buffered and stops. */
   shutdown(): Promise<void>;
 }
@@ -46,20 +50,18 @@ export function startTelemetry(
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
   // Global context manager (async local storage) and W3C trace-context propagation.
   provider.register();
-  const tracer = trace.getTracer('kasal');
+  const tracer = provider.getTracer('kasal');
   return {
     tracer,
     clientInterceptors: [new OpenTelemetryWorkflowClientInterceptor({ tracer })],
     worker: {
-      interceptors: {
-        activity: [
-          (ctx) => ({
-            inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
-            outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-          }),
-        ],
-        workflowModules: [WORKFLOW_TRACING_MODULE],
-      },
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer }),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+      workflowModules: [WORKFLOW_TRACING_MODULE],
       sinks: { exporter: makeWorkflowExporter(spanProcessor, resource) },
     },
     shutdown: () => provider.shutdown(),

@@ -47,6 +47,8 @@ export interface TaskPlan {
   /** Tools for this task; when it has none (nor MCP servers) the agent's own are used. */
   tools: PlannedTool[];
   mcp_servers?: McpAttachment[];
+  /** The task has tools of its own (even none): its agent's are not used. */
+  own_tools?: boolean;
   output_json?: Record<string, unknown>;
   guardrail?: Guardrail;
   guardrail_max_retries: number;

@@ -200,6 +200,19 @@ describe('built-in tools and group tool settings', () => {
       body: { enabled: false },
     });
     expect(asEditor.status).toBe(403);
+    // In their own group they are admin, but the operator's network stays out of reach.
+    for (const [tool, config] of [
+      ['fetch_url', { allow_private_networks: true }],
+      ['web_search_serper', { base_url: 'http://127.0.0.1:9' }],
+      ['sql_query', { connection_url: 'postgres://u:p@localhost:5432/kasal' }],
+    ] as const) {
+      const refused = await api.http.put(`/api/v1/group-tools/${tool}`, {
+        token: member.token,
+        groupId: member.personalGroupId,
+        body: { config },
+      });
+      expect(refused.status).toBe(403);
+    }
   });
 
   it('refuses unknown and disabled tools and group-only settings when saving and starting', async () => {

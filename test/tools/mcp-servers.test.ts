@@ -134,6 +134,14 @@ describe('MCP servers', () => {
       body: { name: 'mine', transport: 'stdio', command: 'sh' },
     });
     expect(stdio.status).toBe(403);
+    // Nor may they point a server into the operator's network.
+    const internal = await api.http.post('/api/v1/mcp/servers', {
+      token: member.token,
+      groupId: member.personalGroupId,
+      body: { name: 'internal', transport: 'streamable-http', url: units.url },
+    });
+    expect(internal.status).toBe(403);
+    expect(internal.body.error.message).toContain('private or loopback address 127.0.0.1');
     // Another group does not see this group's servers.
     const other = await api.http.get(`/api/v1/mcp/servers/${ids.facts}`, {
       token: member.token,
@@ -248,6 +256,13 @@ describe('MCP servers', () => {
     const execution = await finished(id, 90_000);
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toContain("MCP server 'ghost' is unreachable");
+  });
+
+  it('fails at once, without retrying, when a server refuses the credentials', async () => {
+    const id = await run({ MCP_SERVERS: { servers: ['units-bare'] } });
+    const execution = await finished(id);
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toContain("MCP server 'units-bare' refused the request (HTTP 401)");
   });
 
   it('refuses unknown servers and unknown tools of a server', async () => {

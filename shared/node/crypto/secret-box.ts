@@ -31,3 +31,13 @@ export function createSecretBox(key: Buffer): SecretBox {
     },
   };
 }
+
+/** Seals a map of secrets (environment variables, headers, settings); empty: nothing. */
+export function sealMap(box: SecretBox, map: Record<string, string> | undefined): string | null {
+  return map && Object.keys(map).length > 0 ? box.seal(JSON.stringify(map)) : null;
+}
+
+/** Opens what `sealMap` sealed; nothing sealed: an empty map. */
+export function openMap(box: SecretBox, sealed: string | null | undefined): Record<string, string> {
+  return sealed ? (JSON.parse(box.open(sealed)) as Record<string, string>) : {};
+}

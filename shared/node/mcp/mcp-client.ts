@@ -3,15 +3,18 @@
  * SSE, and reading its tools. Used by the worker (tool calls) and the API (connection tests).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { SseError, SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import {
   getDefaultEnvironment,
   StdioClientTransport,
 } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { SecretBox } from '../crypto/secret-box';
+import { openMap, type SecretBox } from '../crypto/secret-box';
 import type { McpServer, McpTransport } from '../db/entities';
 
 /** A server's connection settings with its secrets opened. */
@@ -30,8 +33,6 @@ export interface McpServerSettings {
 }
 
 export function serverSettings(row: McpServer, secrets: SecretBox): McpServerSettings {
-  const open = (sealed: string | null | undefined) =>
-    sealed ? (JSON.parse(secrets.open(sealed)) as Record<string, string>) : {};
   const apiKey = row.apiKeyEncrypted ? secrets.open(row.apiKeyEncrypted) : undefined;
   return {
     id: row.id,
@@ -40,9 +41,9 @@ export function serverSettings(row: McpServer, secrets: SecretBox): McpServerSet
     ...(row.command && { command: row.command }),
     args: row.args,
     ...(row.url && { url: row.url }),
-    env: open(row.envEncrypted),
+    env: openMap(secrets, row.envEncrypted),
     headers: {
-      ...open(row.headersEncrypted),
+      ...openMap(secrets, row.headersEncrypted),
       ...(apiKey && { authorization: `Bearer ${apiKey}` }),
     },
     timeoutMs: row.timeoutSeconds * 1000,
@@ -92,4 +93,27 @@ export async function listAllTools(client: Client, timeoutMs: number): Promise<T
     cursor = page.nextCursor;
   } while (cursor);
   return tools;
+}
+
+/** What went wrong with a server, without what it answered (its body may be anything). */
+export interface McpFailure {
+  /** Short and safe to show: `HTTP 401`, `ECONNREFUSED`, `Connection closed`, … */
+  reason: string;
+  /** Retrying cannot help: the server refused the credentials or the request itself. */
+  permanent: boolean;
+}
+
+export function describeMcpFailure(error: unknown): McpFailure {
+  if (error instanceof StreamableHTTPError || error instanceof SseError) {
+    const status = error.code ?? 0;
+    return {
+      reason: status > 0 ? `HTTP ${status}` : 'unexpected HTTP answer',
+      permanent:
+        status >= 400 && status < 500 && status !== 404 && status !== 408 && status !== 429,
+    };
+  }
+  const { code, cause } = error as { code?: unknown; cause?: { code?: unknown } };
+  const systemCode = typeof cause?.code === 'string' ? cause.code : code;
+  if (typeof systemCode === 'string') return { reason: systemCode, permanent: false };
+  return { reason: ((error as Error).message ?? String(error)).slice(0, 200), permanent: false };
 }

@@ -1,10 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  fetchUrl,
-  isPrivateAddress,
-  type FetchUrlOptions,
-} from '../../../activities/tools/fetch-url.tool';
+import { fetchUrl, type FetchUrlOptions } from '../../../activities/tools/fetch-url.tool';
+import { isPrivateAddress } from '../../../shared/node/net/private-addresses';
 import { ToolInputError } from '../../../activities/tools/tool-error';
 
 const PAGE = `<!doctype html><html><head><title>Facts</title>

@@ -42,10 +42,12 @@ export const McpServerEntity = defineEntity({
     args: p.json<string[]>(),
     /** streamable-http and sse: the server's URL. */
     url: p.string().length(2000).nullable(),
-    /** Ciphertext of a JSON object: stdio environment variables. */
+    /** Ciphertext of a JSON object: stdio environment variables; their names in clear. */
     envEncrypted: p.text().nullable().hidden(),
-    /** Ciphertext of a JSON object: HTTP headers sent with every request. */
+    envKeys: p.json<string[]>(),
+    /** Ciphertext of a JSON object: HTTP headers sent with every request; their names in clear. */
     headersEncrypted: p.text().nullable().hidden(),
+    headerNames: p.json<string[]>(),
     /** Ciphertext of an API key sent as `Authorization: Bearer <key>`. */
     apiKeyEncrypted: p.text().nullable().hidden(),
     timeoutSeconds: p.integer().default(60),

@@ -4,7 +4,7 @@ import { Migration20261121235730_Executions } from './Migration20261121235730_Ex
 import { Migration20261122002455_FlowsAndApprovals } from './Migration20261122002455_FlowsAndApprovals';
 import { Migration20261122004145_Events } from './Migration20261122004145_Events';
 import { Migration20261122015313_ModelPrices } from './Migration20261122015313_ModelPrices';
-import { Migration20261122020427_ToolsAndMcpServers } from './Migration20261122020427_ToolsAndMcpServers';
+import { Migration20261122023358_ToolsAndMcpServers } from './Migration20261122023358_ToolsAndMcpServers';
 import { Migration20261122031500_McpTrigger } from './Migration20261122031500_McpTrigger';
 
 export const MIGRATIONS = [
@@ -17,8 +17,8 @@ export const MIGRATIONS = [
   { name: 'Migration20261122004145_Events', class: Migration20261122004145_Events },
   { name: 'Migration20261122015313_ModelPrices', class: Migration20261122015313_ModelPrices },
   {
-    name: 'Migration20261122020427_ToolsAndMcpServers',
-    class: Migration20261122020427_ToolsAndMcpServers,
+    name: 'Migration20261122023358_ToolsAndMcpServers',
+    class: Migration20261122023358_ToolsAndMcpServers,
   },
   { name: 'Migration20261122031500_McpTrigger', class: Migration20261122031500_McpTrigger },
 ];

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261122020427_ToolsAndMcpServers extends Migration {
-  override name = 'Migration20261122020427_ToolsAndMcpServers';
+export class Migration20261122023358_ToolsAndMcpServers extends Migration {
+  override name = 'Migration20261122023358_ToolsAndMcpServers';
 
   override up(): void | Promise<void> {
     this.addSql(
@@ -13,7 +13,7 @@ export class Migration20261122020427_ToolsAndMcpServers extends Migration {
     );
 
     this.addSql(
-      `create table "mcp_servers" ("id" uuid not null, "group_id" uuid not null, "name" varchar(200) not null, "transport" text not null, "command" varchar(2000) null, "args" jsonb not null, "url" varchar(2000) null, "env_encrypted" text null, "headers_encrypted" text null, "api_key_encrypted" text null, "timeout_seconds" int not null default 60, "enabled" boolean not null default true, "created_by" uuid not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, primary key ("id"));`,
+      `create table "mcp_servers" ("id" uuid not null, "group_id" uuid not null, "name" varchar(200) not null, "transport" text not null, "command" varchar(2000) null, "args" jsonb not null, "url" varchar(2000) null, "env_encrypted" text null, "env_keys" jsonb not null, "headers_encrypted" text null, "header_names" jsonb not null, "api_key_encrypted" text null, "timeout_seconds" int not null default 60, "enabled" boolean not null default true, "created_by" uuid not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, primary key ("id"));`,
     );
     this.addSql(`create index "mcp_servers_group_id_index" on "mcp_servers" ("group_id");`);
     this.addSql(
