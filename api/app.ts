@@ -109,7 +109,6 @@ export function createApp(deps: AppDeps): Express {
     taskQueue: deps.config.temporal.taskQueue,
     webUi: { url: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace },
     defaultModel: deps.config.llm.defaultModel,
-    models,
     logger: deps.logger,
   });
   addExecutionsRoutes(endpoints, executions);

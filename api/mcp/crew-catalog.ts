@@ -12,7 +12,7 @@ import { CrewEntity, type DefinitionRow } from '../../shared/node/db/entities';
 import { containsIgnoringCase } from '../../shared/node/db/filters';
 import { ApiError } from '../http/errors';
 import { CREWS, DefinitionsService } from '../services/definitions.service';
-import { savedDefinitions } from '../services/saved-definitions';
+import { savedDefinitions } from '../../shared/node/definitions/saved-definitions';
 
 const crews = new DefinitionsService(CREWS);
 

@@ -22,11 +22,11 @@ import {
   type StoredSpec,
 } from '../../shared/node/db/entities';
 import { containsIgnoringCase } from '../../shared/node/db/filters';
+import { loadGroupToolset } from '../../shared/node/definitions/group-toolset';
+import { savedFlowDefinitions } from '../../shared/node/definitions/saved-definitions';
 import { conflict, notFound, validationError } from '../http/errors';
 import { fromZodError } from '../http/error-handler';
 import { checkCrewReferences, checkTaskReferences } from './definition-references';
-import { loadGroupToolset } from './group-toolset';
-import { savedFlowDefinitions } from './saved-definitions';
 import { iso } from './serialize';
 
 type Row = DefinitionRow;

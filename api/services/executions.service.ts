@@ -31,11 +31,13 @@ import {
   type ExecutionTask,
   type ExecutionTrigger,
 } from '../../shared/node/db/entities';
+import { compileOptions } from '../../shared/node/definitions/compile-saved';
+import {
+  savedDefinitions,
+  savedFlowDefinitions,
+} from '../../shared/node/definitions/saved-definitions';
 import type { Logger } from '../../shared/node/logger';
 import { ApiError, conflict, notFound, validationError } from '../http/errors';
-import { loadGroupToolset } from './group-toolset';
-import type { ModelConfigsService } from './model-configs.service';
-import { savedDefinitions, savedFlowDefinitions } from './saved-definitions';
 import { iso } from './serialize';
 
 const QUERY_TIMEOUT_MS = 3000;
@@ -46,7 +48,6 @@ export interface ExecutionsDeps {
   webUi: { url: string; namespace: string };
   taskQueue: string;
   defaultModel: string;
-  models: ModelConfigsService;
   logger: Logger;
 }
 
@@ -155,18 +156,8 @@ export class ExecutionsService {
     };
   }
 
-  /** What both compilers need: the inputs, the tools, the group's models, the default model. */
-  private async compileOptions(
-    em: EntityManager,
-    groupId: string,
-    inputs: Record<string, unknown>,
-  ) {
-    return {
-      inputs,
-      toolset: await loadGroupToolset(em, groupId),
-      modelConfigs: await this.deps.models.byName(em, groupId),
-      defaultModel: this.deps.defaultModel,
-    };
+  private compileOptions(em: EntityManager, groupId: string, inputs: Record<string, unknown>) {
+    return compileOptions(em, groupId, inputs, this.deps.defaultModel);
   }
 
   /** Writes the execution row, then starts its workflow; a failed start marks the row FAILED. */

@@ -74,19 +74,6 @@ export class ModelConfigsService {
     await em.flush();
   }
 
-  /** The group's configs by name, for the compiler. */
-  async byName(
-    em: EntityManager,
-    groupId: string,
-  ): Promise<Map<string, { id: string; model: string }>> {
-    const configs = await em.find(
-      ModelConfigEntity,
-      { groupId },
-      { fields: ['id', 'name', 'model'] },
-    );
-    return new Map(configs.map((config) => [config.name, { id: config.id, model: config.model }]));
-  }
-
   private async find(em: EntityManager, groupId: string, id: string): Promise<ModelConfig> {
     const config = await em.findOne(ModelConfigEntity, { id, groupId });
     if (!config) throw notFound('Model config', id);

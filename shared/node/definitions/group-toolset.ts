@@ -1,7 +1,7 @@
 /** What the compiler needs to know of a group's tools: settings and MCP servers, no secrets. */
 import type { EntityManager } from '@mikro-orm/core';
-import type { GroupToolset } from '../../shared/compiler/tool-resolution';
-import { GroupToolEntity, McpServerEntity } from '../../shared/node/db/entities';
+import type { GroupToolset } from '../../compiler/tool-resolution';
+import { GroupToolEntity, McpServerEntity } from '../db/entities';
 
 export async function loadGroupToolset(em: EntityManager, groupId: string): Promise<GroupToolset> {
   const [tools, servers] = await Promise.all([

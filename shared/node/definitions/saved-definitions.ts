@@ -1,10 +1,10 @@
 /** Loads the saved definitions a crew or flow refers to, for the compiler. */
 import type { EntityManager } from '@mikro-orm/core';
-import type { AgentSpec } from '../../shared/schemas/agent.schema';
-import type { CrewSpec } from '../../shared/schemas/crew.schema';
-import type { FlowSpec } from '../../shared/schemas/flow.schema';
-import type { TaskSpec } from '../../shared/schemas/task.schema';
-import { AgentEntity, CrewEntity, TaskEntity } from '../../shared/node/db/entities';
+import type { AgentSpec } from '../../schemas/agent.schema';
+import type { CrewSpec } from '../../schemas/crew.schema';
+import type { FlowSpec } from '../../schemas/flow.schema';
+import type { TaskSpec } from '../../schemas/task.schema';
+import { AgentEntity, CrewEntity, TaskEntity } from '../db/entities';
 
 export async function savedDefinitions(em: EntityManager, groupId: string, crews: CrewSpec[]) {
   const agentIds = crews.flatMap((crew) =>
