@@ -21,6 +21,7 @@ export function createFlowActivities(deps: { orm: Orm }) {
           name: step.name,
           status: 'PENDING',
           trigger: parent.trigger,
+          scheduleId: parent.scheduleId ?? null,
           inputs: {},
           plan: step.plan,
           workflowId: step.workflowId,

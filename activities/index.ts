@@ -6,6 +6,7 @@ import type {
   KasalActivities,
   KasalFlowActivities,
   KasalHitlActivities,
+  KasalScheduleActivities,
 } from '../shared/contracts/activities';
 import type { SecretBox } from '../shared/node/crypto/secret-box';
 import type { Orm } from '../shared/node/db/orm';
@@ -18,6 +19,7 @@ import { createModelResolver } from './llm/model-resolver';
 import { createLlmActivities } from './llm.activities';
 import { createMcpActivities } from './mcp.activities';
 import type { McpConnections } from './mcp/mcp-connections';
+import { createScheduleActivities } from './schedules.activities';
 import { createToolActivities } from './tools.activities';
 import { builtinToolImplementations, type ToolEnvironment } from './tools/builtin-implementations';
 
@@ -25,7 +27,14 @@ export interface ActivityDeps {
   orm: Orm;
   logger: Logger;
   secrets: SecretBox;
-  llm: { baseUrl?: string; apiKey?: string; timeoutMs: number; stream: boolean };
+  llm: {
+    baseUrl?: string;
+    apiKey?: string;
+    timeoutMs: number;
+    stream: boolean;
+    /** The model of agents that name none, for the plans of scheduled runs. */
+    defaultModel: string;
+  };
   tools: ToolEnvironment;
   /** The worker's MCP sessions (closed when the worker stops). */
   mcp: McpConnections;
@@ -34,7 +43,7 @@ export interface ActivityDeps {
 
 export function createActivities(
   deps: ActivityDeps,
-): KasalActivities & KasalHitlActivities & KasalFlowActivities {
+): KasalActivities & KasalHitlActivities & KasalFlowActivities & KasalScheduleActivities {
   const resolveModel = createModelResolver({
     orm: deps.orm,
     secrets: deps.secrets,
@@ -68,6 +77,7 @@ export function createActivities(
     }),
     ...createExecutionActivities({ orm: deps.orm }),
     ...createFlowActivities({ orm: deps.orm }),
+    ...createScheduleActivities({ orm: deps.orm, defaultModel: deps.llm.defaultModel }),
     ...createHitlActivities({
       orm: deps.orm,
       secrets: deps.secrets,

@@ -29,6 +29,7 @@ import { addHitlRoutes } from './routes/hitl.routes';
 import { addGroupsRoutes } from './routes/groups.routes';
 import { addHealthRoute } from './routes/health.routes';
 import { addModelsRoutes } from './routes/models.routes';
+import { addSchedulesRoutes } from './routes/schedules.routes';
 import { addUsersRoutes } from './routes/users.routes';
 import { addMcpServersRoutes, addToolsRoutes } from './routes/tools.routes';
 import { addWebhooksRoutes } from './routes/webhooks.routes';
@@ -38,6 +39,8 @@ import { HitlService } from './services/hitl.service';
 import { WebhooksService } from './services/webhooks.service';
 import { McpServersService } from './services/mcp-servers.service';
 import { ModelConfigsService } from './services/model-configs.service';
+import { ScheduleSync } from './services/schedule-sync';
+import { SchedulesService } from './services/schedules.service';
 import { ToolsService } from './services/tools.service';
 
 export const API_BASE_PATH = '/api/v1';
@@ -113,6 +116,18 @@ export function createApp(deps: AppDeps): Express {
   });
   addExecutionsRoutes(endpoints, executions);
   addHitlRoutes(endpoints, new HitlService({ temporal: deps.temporal, logger: deps.logger }));
+  addSchedulesRoutes(
+    endpoints,
+    new SchedulesService({
+      sync: new ScheduleSync({
+        temporal: deps.temporal,
+        taskQueue: deps.config.temporal.taskQueue,
+        logger: deps.logger,
+      }),
+      defaultModel: deps.config.llm.defaultModel,
+      logger: deps.logger,
+    }),
+  );
   app.use(`${API_BASE_PATH}/codec`, codecCors(deps.config.temporal.uiUrl));
   addCodecRoutes(endpoints, deps.codec);
   addWebhooksRoutes(endpoints, new WebhooksService(deps.secrets));

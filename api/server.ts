@@ -10,7 +10,11 @@ import { createLazyTemporalClient, createPayloadCodec } from '../shared/node/tem
 import { startTelemetry } from '../shared/node/telemetry';
 import { createApp } from './app';
 import { announceAdmin } from './admin-banner';
+import { ScheduleSync, startScheduleSweep } from './services/schedule-sync';
 import { ensureAdmin } from './services/seed.service';
+
+/** How often schedules and their Temporal schedules are compared and repaired. */
+const SCHEDULE_SWEEP_MS = 5 * 60_000;
 
 runMain('api', async () => {
   const config = loadConfig();
@@ -30,6 +34,12 @@ runMain('api', async () => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  const stopSweep = startScheduleSweep({
+    sync: new ScheduleSync({ temporal, taskQueue: config.temporal.taskQueue, logger }),
+    orm,
+    logger,
+    intervalMs: SCHEDULE_SWEEP_MS,
+  });
   const { port } = server.address() as AddressInfo;
   logger.info(
     { port, database: config.database.type, temporal: config.temporal.address },
@@ -42,6 +52,7 @@ runMain('api', async () => {
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), 2000).unref();
     await closed;
+    await stopSweep();
     await temporal.connection.close();
     await orm.close();
     await telemetry?.shutdown();

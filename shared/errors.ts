@@ -29,6 +29,8 @@ export const FAILURE_TYPES = {
   invalidPlan: 'KasalPlanError.Invalid',
   taskFailed: 'KasalTaskError.Failed',
   flowFailed: 'KasalFlowError.Failed',
+  /** A scheduled run could not start: its schedule or its crew or flow is gone or invalid. */
+  scheduledRunInvalid: 'KasalScheduleError.Invalid',
   approvalNotPending: 'KasalApproval.NotPending',
   approvalNotAllowed: 'KasalApproval.NotAllowed',
   approvalCommentRequired: 'KasalApproval.CommentRequired',

@@ -11,6 +11,8 @@ export const SEARCH_ATTRIBUTES = {
   trigger: 'KasalTrigger',
   name: 'KasalName',
   status: 'KasalStatus',
+  /** The schedule that started a run (its API id). */
+  scheduleId: 'KasalScheduleId',
 } as const;
 
 export type SearchAttributeName = (typeof SEARCH_ATTRIBUTES)[keyof typeof SEARCH_ATTRIBUTES];
@@ -26,4 +28,5 @@ export const SEARCH_ATTRIBUTE_KEYS = {
   trigger: defineSearchAttributeKey(SEARCH_ATTRIBUTES.trigger, SearchAttributeType.KEYWORD),
   name: defineSearchAttributeKey(SEARCH_ATTRIBUTES.name, SearchAttributeType.KEYWORD),
   status: defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD),
+  scheduleId: defineSearchAttributeKey(SEARCH_ATTRIBUTES.scheduleId, SearchAttributeType.KEYWORD),
 };

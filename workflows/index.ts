@@ -5,3 +5,4 @@
  */
 export { crewWorkflow } from './crew.workflow';
 export { flowWorkflow } from './flow.workflow';
+export { scheduledRunWorkflow } from './scheduled-run.workflow';

@@ -35,7 +35,7 @@ export function addExecutionsRoutes(
     method: 'get',
     path: '/executions',
     tags,
-    summary: 'List executions (newest first), filtered by status, crew and creation time',
+    summary: 'List executions (newest first), filtered by status, crew, schedule and creation time',
     access: 'definitions:read',
     query: ExecutionListQuerySchema,
     response: pageOf(ExecutionSummarySchema),

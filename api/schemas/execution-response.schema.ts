@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXECUTION_TRIGGERS } from '../../shared/node/db/entities/execution.entities';
 import { EXECUTION_STATUSES } from '../../shared/plan/execution-state';
 
 const Usage = z.object({
@@ -58,6 +59,10 @@ export const ExecutionSummarySchema = z
     step_id: z.string().nullable(),
     status: z.enum(EXECUTION_STATUSES),
     trigger: z.string(),
+    trigger_type: z
+      .enum(EXECUTION_TRIGGERS)
+      .describe('What started it: an API call, a schedule (`schedule_id`), or an MCP tool call'),
+    schedule_id: z.uuid().nullable().describe('The schedule that started it'),
     workflow_id: z.string(),
     error: z.string().nullable(),
     usage: Usage.nullable(),
@@ -106,6 +111,7 @@ export const ExecutionListQuerySchema = z.object({
   offset: z.coerce.number().int().min(0).default(0),
   status: z.enum(EXECUTION_STATUSES).optional(),
   crew_id: z.uuid().optional(),
+  schedule_id: z.uuid().optional(),
   created_after: z.iso.datetime({ offset: true }).optional(),
   created_before: z.iso.datetime({ offset: true }).optional(),
 });

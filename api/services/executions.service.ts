@@ -264,11 +264,12 @@ export class ExecutionsService {
     const progress = running
       ? await this.query<ExecutionProgress>(execution, 'progress')
       : undefined;
-    const plan = execution.plan as unknown as CrewPlan;
+    // A scheduled run that could not be prepared has no plan.
+    const plan = execution.plan as unknown as Partial<CrewPlan>;
     const byKey = new Map(rows.map((row) => [row.taskKey, serializeTaskState(taskStateOf(row))]));
     const tasks = progress
       ? progress.tasks.map(serializeTaskState)
-      : plan.tasks.map(
+      : (plan.tasks ?? []).map(
           (task) => byKey.get(task.key) ?? pendingTask(task.key, task.name, task.agent),
         );
     return {
@@ -291,6 +292,7 @@ export class ExecutionsService {
       offset: number;
       status?: string | undefined;
       crew_id?: string | undefined;
+      schedule_id?: string | undefined;
       created_after?: string | undefined;
       created_before?: string | undefined;
     },
@@ -305,6 +307,7 @@ export class ExecutionsService {
         groupId,
         ...(query.status && { status: query.status as Execution['status'] }),
         ...(query.crew_id && { crewId: query.crew_id }),
+        ...(query.schedule_id && { scheduleId: query.schedule_id }),
         ...(Object.keys(createdAt).length > 0 && { createdAt }),
       },
       { orderBy: { createdAt: 'desc', id: 'asc' }, limit: query.limit, offset: query.offset },
@@ -427,6 +430,8 @@ export function serializeExecution(execution: Execution) {
     step_id: execution.stepId ?? null,
     status: execution.status,
     trigger: execution.trigger,
+    trigger_type: execution.trigger,
+    schedule_id: execution.scheduleId ?? null,
     workflow_id: execution.workflowId,
     error: execution.error ?? null,
     usage: execution.usage ?? null,

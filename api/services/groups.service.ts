@@ -7,6 +7,7 @@ import {
   GroupEntity,
   GroupMembershipEntity,
   ModelConfigEntity,
+  ScheduleEntity,
   TaskEntity,
   UserEntity,
   WebhookEntity,
@@ -77,6 +78,8 @@ export async function deleteGroupContents(em: EntityManager, groupId: string): P
   }
   await em.nativeDelete(ModelConfigEntity, { groupId });
   await em.nativeDelete(WebhookEntity, { groupId });
+  // Schedules stop starting runs now; the schedule sweep deletes them and their Temporal side.
+  await em.nativeUpdate(ScheduleEntity, { groupId }, { syncState: 'deleting' });
   await em.nativeDelete(GroupMembershipEntity, { groupId });
   await em.nativeDelete(GroupEntity, { id: groupId });
 }

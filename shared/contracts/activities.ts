@@ -12,7 +12,9 @@ import type {
   ToolResult,
 } from '../llm/chat';
 import type { PlannedTool } from '../tools/tool-descriptor';
+import type { CrewPlan } from '../plan/crew-plan';
 import type { ExecutionStatus, TaskState } from '../plan/execution-state';
+import type { FlowPlan } from '../plan/flow-plan';
 
 export interface FinishExecution {
   executionId: string;
@@ -101,4 +103,35 @@ export interface KasalFlowActivities {
     executionId: string;
     progress: Record<string, unknown>;
   }): Promise<void>;
+}
+
+/** What a scheduled run needs to start its crew or flow; the execution row is written already. */
+export type PreparedScheduledRun =
+  | ({
+      ok: true;
+      executionId: string;
+      workflowId: string;
+      name: string;
+      crewId?: string;
+      flowId?: string;
+    } & ({ kind: 'crew'; plan: CrewPlan } | { kind: 'flow'; plan: FlowPlan }))
+  | {
+      ok: false;
+      /** Why the run cannot start, in words (also the execution row's error, if one was written). */
+      error: string;
+      executionId?: string;
+    };
+
+export interface KasalScheduleActivities {
+  /**
+   * Loads the schedule and its crew or flow, compiles it (or takes the pinned snapshot) and
+   * writes the execution row (trigger `scheduled`) with the id the workflow chose, so a retry
+   * writes nothing twice. A schedule, crew or flow that is gone or invalid gives `ok: false`
+   * and, when the schedule still exists, a FAILED execution row that says why.
+   */
+  prepareScheduledRun(request: {
+    scheduleId: string;
+    groupId: string;
+    executionId: string;
+  }): Promise<PreparedScheduledRun>;
 }

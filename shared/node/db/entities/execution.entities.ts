@@ -8,7 +8,7 @@ import type { TokenUsage } from '../../../llm/chat';
 import type { LlmCallRecord } from '../../../plan/execution-state';
 import { timestamps, uuidPrimaryKey } from './common-columns';
 
-export const EXECUTION_TRIGGERS = ['api', 'schedule', 'mcp'] as const;
+export const EXECUTION_TRIGGERS = ['api', 'scheduled', 'mcp'] as const;
 export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
 
 export const ExecutionEntity = defineEntity({
@@ -30,6 +30,8 @@ export const ExecutionEntity = defineEntity({
     status: p.enum(EXECUTION_STATUSES).index(),
     /** What started it: the REST API, a schedule, or a tool call through the MCP server. */
     trigger: p.enum(EXECUTION_TRIGGERS).default('api'),
+    /** The schedule that started it, for `scheduled` runs. */
+    scheduleId: p.uuid().nullable().index(),
     inputs: p.json<Record<string, unknown>>(),
     /** The compiled plan the workflow runs, pinned at start. */
     plan: p.json<Record<string, unknown>>().lazy(),

@@ -6,6 +6,7 @@ import { GroupEntity } from './group.entity';
 import { GroupMembershipEntity } from './group-membership.entity';
 import { ApprovalEntity, WebhookEntity } from './hitl.entities';
 import { ModelConfigEntity } from './model-config.entity';
+import { ScheduleEntity } from './schedule.entity';
 import { GroupToolEntity, McpServerEntity } from './tool.entities';
 import { UserEntity } from './user.entity';
 
@@ -17,6 +18,7 @@ export * from './group.entity';
 export * from './group-membership.entity';
 export * from './hitl.entities';
 export * from './model-config.entity';
+export * from './schedule.entity';
 export * from './tool.entities';
 export * from './user.entity';
 
@@ -37,4 +39,5 @@ export const ALL_ENTITIES = [
   WebhookEntity,
   GroupToolEntity,
   McpServerEntity,
+  ScheduleEntity,
 ];

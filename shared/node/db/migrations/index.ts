@@ -6,6 +6,7 @@ import { Migration20261122004145_Events } from './Migration20261122004145_Events
 import { Migration20261122015313_ModelPrices } from './Migration20261122015313_ModelPrices';
 import { Migration20261122023358_ToolsAndMcpServers } from './Migration20261122023358_ToolsAndMcpServers';
 import { Migration20261122031500_McpTrigger } from './Migration20261122031500_McpTrigger';
+import { Migration20261122031600_Schedules } from './Migration20261122031600_Schedules';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121232741_Initial', class: Migration20261121232741_Initial },
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
     class: Migration20261122023358_ToolsAndMcpServers,
   },
   { name: 'Migration20261122031500_McpTrigger', class: Migration20261122031500_McpTrigger },
+  { name: 'Migration20261122031600_Schedules', class: Migration20261122031600_Schedules },
 ];

@@ -1,0 +1,72 @@
+/**
+ * Checks a classic 5-field cron expression (`minute hour day-of-month month day-of-week`), the
+ * form schedules accept: `*`, numbers, ranges `a-b`, steps `*\/n` and `a-b/n`, lists `a,b`, and
+ * month and weekday names (`JAN`, `MON-FRI`). Temporal parses the expression again when the
+ * schedule is created; this check names the field that is wrong before anything is stored.
+ */
+interface CronField {
+  name: string;
+  min: number;
+  max: number;
+  names?: readonly string[];
+}
+
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const WEEKDAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+const FIELDS: readonly CronField[] = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: MONTHS },
+  // 0 and 7 are both Sunday, as in most cron implementations.
+  { name: 'day of week', min: 0, max: 7, names: WEEKDAYS },
+];
+
+/** Why the expression is not a valid 5-field cron expression; undefined when it is. */
+export function cronProblem(expression: string): string | undefined {
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length !== FIELDS.length || fields[0] === '') {
+    return `must have 5 fields (minute hour day-of-month month day-of-week), got ${fields[0] === '' ? 0 : fields.length}`;
+  }
+  for (const [index, field] of FIELDS.entries()) {
+    const problem = fieldProblem(fields[index] as string, field);
+    if (problem) return `${field.name} field '${fields[index]}': ${problem}`;
+  }
+  return undefined;
+}
+
+function fieldProblem(text: string, field: CronField): string | undefined {
+  for (const item of text.split(',')) {
+    if (item === '') return 'empty list item';
+    const [range, step, ...rest] = item.split('/');
+    if (rest.length > 0) return `'${item}' has more than one '/'`;
+    if (step !== undefined && !/^\d+$/.test(step)) return `step '${step}' is not a number`;
+    if (step !== undefined && Number(step) === 0) return 'a step must be at least 1';
+    if (range === '*') continue;
+    const bounds = (range as string).split('-');
+    if (bounds.length > 2) return `'${range}' is not a value or a range`;
+    const values: number[] = [];
+    for (const bound of bounds) {
+      const value = valueOf(bound, field);
+      if (value === undefined) {
+        return `'${bound}' is not a number${field.names ? ' or a name' : ''} in ${field.min}–${field.max}`;
+      }
+      values.push(value);
+    }
+    if (values.length === 2 && (values[0] as number) > (values[1] as number)) {
+      return `range '${range}' ends before it starts`;
+    }
+  }
+  return undefined;
+}
+
+function valueOf(text: string, field: CronField): number | undefined {
+  if (/^\d+$/.test(text)) {
+    const value = Number(text);
+    return value >= field.min && value <= field.max ? value : undefined;
+  }
+  const index = field.names?.indexOf(text.toUpperCase()) ?? -1;
+  if (index < 0) return undefined;
+  return field.names === MONTHS ? index + 1 : index;
+}

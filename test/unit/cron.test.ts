@@ -1,0 +1,44 @@
+/** The 5-field cron check and the time zone check behind schedule validation. */
+import { isTimeZone } from '../../api/schemas/schedule.schema';
+import { cronProblem } from '../../shared/schedules/cron';
+
+describe('cron expressions', () => {
+  it.each([
+    '* * * * *',
+    '0 7 * * MON-FRI',
+    '*/15 9-17 * * 1-5',
+    '0 0 1 JAN,jul *',
+    '5,10,40-45/5 0 1-31/2 * 0,7',
+    '  30 6 * * sun  ',
+  ])('accepts %s', (expression) => {
+    expect(cronProblem(expression)).toBeUndefined();
+  });
+
+  it.each([
+    ['', 'must have 5 fields (minute hour day-of-month month day-of-week), got 0'],
+    ['* * * *', 'must have 5 fields (minute hour day-of-month month day-of-week), got 4'],
+    ['0 0 * * * *', 'must have 5 fields (minute hour day-of-month month day-of-week), got 6'],
+    ['60 * * * *', "minute field '60': '60' is not a number in 0–59"],
+    ['0 24 * * *', "hour field '24': '24' is not a number in 0–23"],
+    ['0 0 0 * *', "day of month field '0': '0' is not a number in 1–31"],
+    ['0 0 * FOO *', "month field 'FOO': 'FOO' is not a number or a name in 1–12"],
+    ['0 0 * * MON-XYZ', "day of week field 'MON-XYZ': 'XYZ' is not a number or a name in 0–7"],
+    ['*/0 * * * *', "minute field '*/0': a step must be at least 1"],
+    ['1/2/3 * * * *', "minute field '1/2/3': '1/2/3' has more than one '/'"],
+    ['0 17-9 * * *', "hour field '17-9': range '17-9' ends before it starts"],
+    ['0 1,,2 * * *', "hour field '1,,2': empty list item"],
+    ['@daily * * * *', "minute field '@daily': '@daily' is not a number in 0–59"],
+  ])('rejects %j: %s', (expression, problem) => {
+    expect(cronProblem(expression)).toBe(problem);
+  });
+});
+
+describe('time zones', () => {
+  it.each(['UTC', 'Europe/Berlin', 'America/Argentina/Buenos_Aires', 'Etc/GMT+5'])(
+    'accepts %s',
+    (zone) => expect(isTimeZone(zone)).toBe(true),
+  );
+  it.each(['Mars/Olympus', '+01:00', 'Europe/', '', 'Berlin Time'])('rejects %j', (zone) =>
+    expect(isTimeZone(zone)).toBe(false),
+  );
+});
