@@ -6,15 +6,11 @@
  */
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { createPayloadCodec } from '../../shared/node/temporal/connection';
-import { startApi, temporalAddress, type ApiHarness } from '../support/api-harness';
+import { temporalAddress, type ApiHarness } from '../support/api-harness';
 import { oneTaskCrew, step } from '../support/flow-fixtures';
+import { finishedExecution, startPlatform, type Platform } from '../support/platform';
 import { waitFor } from '../support/processes';
-import {
-  lastUserPrompt,
-  startScriptedLlmServer,
-  type ScriptedLlmServer,
-} from '../support/scripted-llm-server';
-import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
+import { lastUserPrompt, type ScriptedLlmServer } from '../support/scripted-llm-server';
 
 const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED', 'REJECTED'];
 /** Far away: a schedule on it only runs when triggered. */
@@ -34,9 +30,9 @@ interface Run {
 }
 
 describe('scheduled runs', () => {
+  let platform: Platform;
   let llm: ScriptedLlmServer;
   let api: ApiHarness;
-  let worker: WorkerHarness;
   let temporal: Client;
   let crewId: string;
   /** Prompts containing this wait until the test releases them. */
@@ -44,18 +40,13 @@ describe('scheduled runs', () => {
   const created: string[] = [];
 
   beforeAll(async () => {
-    llm = await startScriptedLlmServer();
+    platform = await startPlatform();
+    ({ llm, api } = platform);
     llm.respondWith(async (request) => {
       const prompt = lastUserPrompt(request);
       if (prompt.includes('SLOW')) await hold;
       return { content: `Done: ${(prompt.split('\n')[0] ?? '').replace('Current task: ', '')}` };
     });
-    api = await startApi('postgres', {
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
-      OPENAI_BASE_URL: `${llm.url}/v1`,
-      OPENAI_API_KEY: 'sk-schedules',
-    });
-    worker = await startWorker(api);
     temporal = new Client({
       connection: await Connection.connect({ address: temporalAddress() }),
       dataConverter: { payloadCodecs: [createPayloadCodec(api.config)] },
@@ -65,10 +56,8 @@ describe('scheduled runs', () => {
   afterAll(async () => {
     for (const id of created)
       await api?.http.delete(`/api/v1/schedules/${id}`, { token: api.adminToken });
-    await worker?.stop();
     await temporal?.connection.close();
-    await api?.close();
-    await llm?.close();
+    await platform?.close();
   });
 
   const saveCrew = async (crew: Record<string, unknown>) => {
@@ -310,12 +299,7 @@ describe('scheduled runs', () => {
       body: { crew_id: crewId, inputs: { topic: 'whales' } },
     });
     expect(started.status).toBe(202);
-    await waitFor('the manual run', async () => {
-      const execution = await api.http.get(`/api/v1/executions/${started.body.execution_id}`, {
-        token: api.adminToken,
-      });
-      return execution.body.status === 'COMPLETED' || undefined;
-    });
+    expect((await finishedExecution(api, started.body.execution_id)).status).toBe('COMPLETED');
     const response = await api.http.post('/api/v1/schedules/from-execution', {
       token: api.adminToken,
       body: {
@@ -456,25 +440,15 @@ describe('scheduled runs', () => {
 });
 
 describe('scheduled runs on the embedded SQLite database', () => {
-  let llm: ScriptedLlmServer;
+  let platform: Platform;
   let api: ApiHarness;
-  let worker: WorkerHarness;
 
   beforeAll(async () => {
-    llm = await startScriptedLlmServer();
-    llm.respondWith(() => ({ content: 'Done on SQLite' }));
-    api = await startApi('sqlite', {
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
-      OPENAI_BASE_URL: `${llm.url}/v1`,
-      OPENAI_API_KEY: 'sk-schedules',
-    });
-    worker = await startWorker(api);
+    platform = await startPlatform({}, 'sqlite');
+    api = platform.api;
+    platform.llm.respondWith(() => ({ content: 'Done on SQLite' }));
   });
-  afterAll(async () => {
-    await worker?.stop();
-    await api?.close();
-    await llm?.close();
-  });
+  afterAll(() => platform?.close());
 
   it('runs a triggered schedule and deletes it', async () => {
     const token = api.adminToken;
