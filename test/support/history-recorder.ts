@@ -1,7 +1,9 @@
 /**
  * Records the Temporal histories that the replay test (test/workflows/replay.test.ts) replays:
- * a sequential, a parallel and a hierarchical crew run end to end through the real API, a real
- * worker and the scripted LLM, then each history is written as Temporal's standard JSON.
+ * crews run end to end through the real API, a real worker and the scripted LLM (a sequential,
+ * a parallel and a hierarchical one, and one using tool options and an MCP server), then each
+ * history is written as Temporal's standard JSON. Histories recorded with older workflow code
+ * are kept: they show that runs started before a change still replay.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,8 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { format, resolveConfig } from 'prettier';
 import { startApi, temporalAddress, type ApiHarness } from './api-harness';
+import { startHttpMcpServer, type HttpMcpServer } from './mcp/http-server';
+import { createPayloadCodec } from '../../shared/node/temporal/connection';
 
 /** The payload key of recorded histories (test data only: it protects nothing). */
 export const HISTORY_PAYLOAD_KEYS = `history:${'42'.repeat(32)}`;
@@ -29,6 +33,8 @@ const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED'];
 interface Recording {
   /** The file name, without `.json`. */
   name: string;
+  /** Registers what the crew needs (e.g. an MCP server) before it runs. */
+  setup?(api: ApiHarness, mcp: HttpMcpServer): Promise<void>;
   /** Scripts the LLM for this crew. */
   script(llm: ScriptedLlmServer): void;
   /** The POST /api/v1/executions body. */
@@ -140,20 +146,83 @@ const RECORDINGS: Recording[] = [
       },
     },
   },
+  {
+    name: 'tools-crew',
+    setup: async (api, mcp) => {
+      const created = await api.http.post('/api/v1/mcp/servers', {
+        token: api.adminToken,
+        body: {
+          name: 'units',
+          transport: 'streamable-http',
+          url: mcp.url,
+          headers: { [MCP_HEADER.header]: MCP_HEADER.value },
+        },
+      });
+      if (created.status !== 201) throw new Error(`MCP server: ${JSON.stringify(created.body)}`);
+    },
+    // Two identical reads in one step (the second from the cache), an MCP call, then the
+    // second task's answer is a tool's result (result_as_answer).
+    script: (llm) =>
+      llm.enqueue(
+        {
+          toolCalls: [
+            { name: 'read_file', arguments: { path: 'notes.txt' } },
+            { name: 'read_file', arguments: { path: 'notes.txt' } },
+            { name: 'km_to_miles', arguments: { km: 42 } },
+          ],
+        },
+        { content: 'Founded 2019; 42 km is 26.1 miles.' },
+        { toolCalls: [{ name: 'read_file', arguments: { path: 'notes.txt' } }] },
+      ),
+    body: {
+      crew: {
+        name: 'Tools',
+        agents: [
+          {
+            id: 'a',
+            role: 'Analyst',
+            goal: 'Answer',
+            tools: ['read_file'],
+            tool_configs: { MCP_SERVERS: { servers: [{ name: 'units', tools: ['km_to_miles'] }] } },
+          },
+        ],
+        tasks: [
+          { id: 'facts', description: 'Gather facts', expected_output: 'Facts', agent: 'a' },
+          {
+            id: 'quote',
+            description: 'Quote the notes',
+            expected_output: 'The notes',
+            agent: 'a',
+            tool_configs: { read_file: { result_as_answer: true } },
+          },
+        ],
+      },
+    },
+  },
 ];
 
+/** The recordings there are, by name. */
+export const RECORDING_NAMES = RECORDINGS.map((recording) => recording.name);
+
+const MCP_HEADER = { header: 'x-api-key', value: 'history-mcp-key' };
+
 /**
- * Runs the three crews and writes `<outDir>/<name>.json` for each; returns the files written.
+ * Runs the crews and writes `<outDir>/<name>.json` for each; returns the files written.
  * Needs the Temporal dev server and the test database that jest's globalSetup provides.
  */
-export async function recordCrewHistories(outDir: string = HISTORIES_DIR): Promise<string[]> {
+export async function recordCrewHistories(
+  outDir: string = HISTORIES_DIR,
+  names: readonly string[] = RECORDING_NAMES,
+): Promise<string[]> {
   const files = mkdtempSync(path.join(tmpdir(), 'kasal-files-'));
   writeFileSync(path.join(files, 'notes.txt'), 'Temporal was founded in 2019.');
   let llm: ScriptedLlmServer | undefined;
   let api: ApiHarness | undefined;
   let worker: WorkerHarness | undefined;
   let connection: Connection | undefined;
+  let mcp: HttpMcpServer | undefined;
   try {
+    mcp = await startHttpMcpServer(MCP_HEADER);
     llm = await startScriptedLlmServer();
     api = await startApi('postgres', {
       TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
@@ -165,11 +234,16 @@ export async function recordCrewHistories(outDir: string = HISTORIES_DIR): Promi
     });
     worker = await startWorker(api);
     connection = await Connection.connect({ address: temporalAddress() });
-    const client = new Client({ connection, namespace: api.config.temporal.namespace });
+    const client = new Client({
+      connection,
+      namespace: api.config.temporal.namespace,
+      dataConverter: { payloadCodecs: [createPayloadCodec(api.config)] },
+    });
 
     mkdirSync(outDir, { recursive: true });
     const written: string[] = [];
-    for (const recording of RECORDINGS) {
+    for (const recording of RECORDINGS.filter((candidate) => names.includes(candidate.name))) {
+      await recording.setup?.(api, mcp);
       recording.script(llm);
       const workflowId = await runCrew(api, recording);
       const handle = client.workflow.getHandle(workflowId);
@@ -187,6 +261,7 @@ export async function recordCrewHistories(outDir: string = HISTORIES_DIR): Promi
     await worker?.stop();
     await api?.close();
     await llm?.close();
+    await mcp?.stop();
     rmSync(files, { recursive: true, force: true });
   }
 }

@@ -1,21 +1,24 @@
 /**
  * Re-records the histories the replay test replays (test/workflows/histories/*.json). Skipped
- * unless asked for, since the recorded files are fixtures kept in the tree:
- *   RECORD_HISTORIES=1 npm run jest -- test/workflows/record-histories.test.ts
+ * unless asked for, since the recorded files are fixtures kept in the tree; name the ones to
+ * record, so histories of older workflow code stay as they are:
+ *   RECORD_HISTORIES=tools-crew npm run jest -- test/workflows/record-histories.test.ts
+ *   RECORD_HISTORIES=all …  (every recording)
  */
 import path from 'node:path';
-import { HISTORIES_DIR, recordCrewHistories } from '../support/history-recorder';
+import { HISTORIES_DIR, RECORDING_NAMES, recordCrewHistories } from '../support/history-recorder';
+
+const wanted = process.env.RECORD_HISTORIES;
+const names = wanted === 'all' ? RECORDING_NAMES : (wanted?.split(',') ?? []);
 
 describe('recorded crew histories', () => {
-  (process.env.RECORD_HISTORIES === '1' ? it : it.skip)(
-    'records a sequential, a parallel and a hierarchical crew',
+  (names.length > 0 ? it : it.skip)(
+    `records ${names.join(', ') || 'the named histories'}`,
     async () => {
-      const files = await recordCrewHistories(HISTORIES_DIR);
-      expect(files.map((file) => path.basename(file))).toEqual([
-        'sequential-crew.json',
-        'parallel-crew.json',
-        'hierarchical-crew.json',
-      ]);
+      const files = await recordCrewHistories(HISTORIES_DIR, names);
+      expect(files.map((file) => path.basename(file, '.json'))).toEqual(
+        RECORDING_NAMES.filter((name) => names.includes(name)),
+      );
     },
     180_000,
   );

@@ -2,7 +2,8 @@
  * Workflow code must stay deterministic: a change that makes it issue different commands than a
  * recorded history breaks every crew running while the change is deployed. These tests replay
  * recorded histories (test/workflows/histories/, see record-histories.test.ts) of a sequential,
- * a parallel and a hierarchical crew against the current workflow code.
+ * a parallel and a hierarchical crew (recorded before approvals, events and tools existed) and
+ * a crew using tool options and an MCP server, against the current workflow code.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -79,6 +80,7 @@ describe('workflow replay', () => {
       'hierarchical-crew',
       'parallel-crew',
       'sequential-crew',
+      'tools-crew',
     ]);
     for (const { json } of recorded) expect(workflowType(json)).toBe('crewWorkflow');
 
@@ -87,6 +89,7 @@ describe('workflow replay', () => {
       ['hierarchical-crew', undefined],
       ['parallel-crew', undefined],
       ['sequential-crew', undefined],
+      ['tools-crew', undefined],
     ]);
   });
 
