@@ -34,6 +34,8 @@ export interface ScheduledRunResult {
 
 const schedules = proxyActivities<KasalScheduleActivities>({
   ...PERSISTENCE_ACTIVITY,
+  // Bounded: a run that cannot be prepared must not hold the schedule's overlap slot forever.
+  retry: { ...PERSISTENCE_ACTIVITY.retry, maximumAttempts: 10 },
   summary: 'Prepare the scheduled run',
 });
 

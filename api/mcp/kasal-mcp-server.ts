@@ -214,7 +214,7 @@ export function createKasalMcpServer(context: McpRequestContext): McpServer {
         await progress(started.status);
         if (args.wait) {
           const deadline = Date.now() + args.timeout_seconds * 1000;
-          await waitForEnd(req.em, id, deadline, extra.signal, progress);
+          await waitForEnd(req.em, { id, groupId: group.id }, deadline, extra.signal, progress);
         }
         // A fresh EntityManager: this one still holds the row as it was when started.
         return executionResult(await executions.get(req.em.fork(), group.id, id), {
@@ -321,14 +321,14 @@ function nextStep(id: string, status: ExecutionStatus): string {
  */
 async function waitForEnd(
   em: EntityManager,
-  id: string,
+  { id, groupId }: { id: string; groupId: string },
   deadline: number,
   signal: AbortSignal,
   onTick: (status: ExecutionStatus) => Promise<void>,
 ): Promise<void> {
   let delay = POLL_FIRST_MS;
   for (;;) {
-    const row = await em.fork().findOne(ExecutionEntity, { id });
+    const row = await em.fork().findOne(ExecutionEntity, { id, groupId });
     if (!row) throw notFound('Execution', id);
     const remaining = deadline - Date.now();
     if (FINAL_STATUSES.includes(row.status) || row.status === 'WAITING_FOR_APPROVAL') return;

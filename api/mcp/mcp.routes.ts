@@ -56,8 +56,9 @@ export function addMcpRoutes(
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       res.on('close', () => {
         // Ends any tool still waiting for a run (the run itself goes on).
-        void transport.close();
-        void server.close();
+        const closed = (error: unknown) => deps.logger.warn({ err: error }, 'MCP close failed');
+        transport.close().catch(closed);
+        server.close().catch(closed);
       });
       await server.connect(transport);
       // `req.auth` is Kasal's caller, not the SDK's OAuth `AuthInfo`: the tools get the caller

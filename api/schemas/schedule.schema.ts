@@ -39,6 +39,10 @@ const TimeZone = z
   .trim()
   .max(100)
   .refine(isTimeZone, { message: 'unknown time zone (use an IANA name such as Europe/Berlin)' })
+  // Temporal's zone lookup is case-sensitive: `europe/berlin` is stored as `Europe/Berlin`.
+  .transform(
+    (name) => new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone,
+  )
   .describe('IANA time zone the cron expression is read in, e.g. `Europe/Berlin`');
 const Timestamp = z.iso.datetime({ offset: true });
 

@@ -16,6 +16,7 @@ import {
   AgentEntity,
   CrewEntity,
   FlowEntity,
+  ScheduleEntity,
   TaskEntity,
   type DefinitionEntity,
   type DefinitionRow,
@@ -107,11 +108,24 @@ export const CREWS: DefinitionKind<CrewSpec> = {
   },
   async usedBy(em, groupId, id) {
     const flows = await em.find(FlowEntity, { groupId });
-    return flows
-      .filter((flow) => (flow.spec as FlowSpec).steps.some((step) => step.crew_id === id))
-      .map((flow) => label('flow', flow));
+    return [
+      ...flows
+        .filter((flow) => (flow.spec as FlowSpec).steps.some((step) => step.crew_id === id))
+        .map((flow) => label('flow', flow)),
+      ...(await schedulesOf(em, groupId, 'crew', id)),
+    ];
   },
 };
+
+/** The schedules that run a crew or flow: deleting it would leave them failing every run. */
+async function schedulesOf(em: EntityManager, groupId: string, kind: 'crew' | 'flow', id: string) {
+  const schedules = await em.find(
+    ScheduleEntity,
+    { groupId, targetKind: kind, targetId: id, syncState: { $ne: 'deleting' } },
+    { fields: ['id', 'name'] },
+  );
+  return schedules.map((schedule) => `schedule '${schedule.name}'`);
+}
 
 export const FLOWS: DefinitionKind<FlowSpec> = {
   noun: 'flow',
@@ -127,7 +141,7 @@ export const FLOWS: DefinitionKind<FlowSpec> = {
     });
     return compiled.ok ? [] : compiled.issues;
   },
-  usedBy: () => Promise.resolve([]),
+  usedBy: (em, groupId, id) => schedulesOf(em, groupId, 'flow', id),
 };
 
 export interface ListOptions {

@@ -17,6 +17,7 @@
  * schedule of this task queue without a row is deleted.
  */
 import {
+  ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   ServiceError,
@@ -26,12 +27,13 @@ import {
 } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/core';
 import { API_ERROR_CODES } from '../../shared/errors';
+import { temporalCronExpressions } from '../../shared/schedules/cron';
 import { isUuid } from '../../shared/schemas/common.schema';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../shared/search-attributes';
-import { ScheduleEntity, type Schedule } from '../../shared/node/db/entities';
+import { GroupEntity, ScheduleEntity, type Schedule } from '../../shared/node/db/entities';
 import type { Orm } from '../../shared/node/db/orm';
 import type { Logger } from '../../shared/node/logger';
-import { ApiError, validationError } from '../http/errors';
+import { ApiError, conflict, validationError } from '../http/errors';
 
 export const TEMPORAL_SCHEDULE_PREFIX = 'kasal-schedule-';
 export const temporalScheduleId = (id: string) => `${TEMPORAL_SCHEDULE_PREFIX}${id}`;
@@ -88,18 +90,25 @@ export class ScheduleSync {
     await this.call(() => this.deps.temporal.schedule.create(this.options(settings)));
   }
 
-  /** Replaces the Temporal schedule's settings (creating it when it is missing). */
-  async update(settings: ScheduleSettings): Promise<void> {
-    const { spec, action, policies, typedSearchAttributes } = this.options(settings);
+  /**
+   * Replaces the Temporal schedule's settings (creating it when it is missing). Its paused
+   * state stays as Temporal has it (a pause made meanwhile is kept) unless `setsPause`.
+   */
+  async update(settings: ScheduleSettings, setsPause = true): Promise<void> {
+    const { spec, action, policies, typedSearchAttributes, state } = this.options(settings);
     const options = {
       spec,
       action,
       ...(policies && { policies }),
       ...(typedSearchAttributes && { typedSearchAttributes }),
-      state: { paused: settings.paused, ...(settings.note && { note: settings.note }) },
     };
     try {
-      await this.call(() => this.handle(settings.id).update(() => options));
+      await this.call(() =>
+        this.handle(settings.id).update((previous) => ({
+          ...options,
+          state: setsPause ? (state ?? {}) : previous.state,
+        })),
+      );
     } catch (error) {
       if (!(error instanceof ScheduleNotFoundError)) throw error;
       await this.create(settings);
@@ -115,27 +124,20 @@ export class ScheduleSync {
     }
   }
 
+  /**
+   * Pauses or resumes. Callers reconcile first, so a missing Temporal schedule means the
+   * schedule was deleted meanwhile: nothing is re-created behind a deletion.
+   */
   async setPaused(settings: ScheduleSettings, paused: boolean, note?: string): Promise<void> {
-    try {
-      await this.call(() =>
-        paused
-          ? this.handle(settings.id).pause(note ?? 'Paused in Kasal')
-          : this.handle(settings.id).unpause(note ?? 'Resumed in Kasal'),
-      );
-    } catch (error) {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
-      await this.create({ ...settings, paused, note: note ?? null });
-    }
+    await this.call(() =>
+      paused
+        ? this.handle(settings.id).pause(note ?? 'Paused in Kasal')
+        : this.handle(settings.id).unpause(note ?? 'Resumed in Kasal'),
+    );
   }
 
   async trigger(settings: ScheduleSettings, overlap: Schedule['overlap']): Promise<void> {
-    try {
-      await this.call(() => this.handle(settings.id).trigger(TEMPORAL_OVERLAP[overlap]));
-    } catch (error) {
-      if (!(error instanceof ScheduleNotFoundError)) throw error;
-      await this.create(settings);
-      await this.call(() => this.handle(settings.id).trigger(TEMPORAL_OVERLAP[overlap]));
-    }
+    await this.call(() => this.handle(settings.id).trigger(TEMPORAL_OVERLAP[overlap]));
   }
 
   /** The Temporal schedule, or undefined when there is none; throws when Temporal is down. */
@@ -176,6 +178,11 @@ export class ScheduleSync {
           return { row: null };
         }
         await this.create(row);
+        // Deleted while this repair ran: the deletion wins, nothing is left firing.
+        if (!(await em.fork().findOne(ScheduleEntity, { id: row.id }, { fields: ['id'] }))) {
+          await this.delete(row.id);
+          return { row: null };
+        }
         this.deps.logger.warn({ scheduleId: row.id }, 'Temporal schedule was missing: re-created');
         found = await this.describe(row.id);
       } else {
@@ -203,38 +210,65 @@ export class ScheduleSync {
   }
 
   /**
-   * Reconciles every schedule, then deletes Temporal schedules of this task queue whose row is
-   * gone (a group deleted, a database restored). Safe to run from several API processes.
+   * Reconciles every schedule, each read afresh just before, so a change or deletion made
+   * meanwhile is not undone. Then deletes Temporal schedules this deployment made (their
+   * group is one of this database's) whose row is gone, once two sweeps in a row found them
+   * so: another Kasal sharing the namespace, or one starting on an empty database, is left
+   * alone. Safe to run from several API processes.
    */
   async reconcileAll(orm: Orm): Promise<{ checked: number; removed: number; orphans: number }> {
-    const em = orm.em.fork();
-    const rows = await em.find(ScheduleEntity, {}, { orderBy: { createdAt: 'asc' } });
+    const ids = (
+      await orm.em
+        .fork()
+        .find(ScheduleEntity, {}, { fields: ['id'], orderBy: { createdAt: 'asc' } })
+    ).map((row) => row.id);
     let removed = 0;
-    for (const row of rows) {
-      const { row: after } = await this.reconcile(em, row);
-      if (!after) removed += 1;
+    for (const id of ids) {
+      const em = orm.em.fork();
+      const row = await em.findOne(ScheduleEntity, { id });
+      if (!row) continue;
+      try {
+        if (!(await this.reconcile(em, row)).row) removed += 1;
+      } catch (error) {
+        this.deps.logger.warn({ err: error, scheduleId: id }, 'could not reconcile schedule');
+      }
     }
-    const known = new Set(rows.map((row) => row.id));
-    let orphans = 0;
+    const orphans = await this.removeOrphans(orm);
+    return { checked: ids.length, removed, orphans };
+  }
+
+  /** Orphans seen by the previous sweep: only those still orphaned now are deleted. */
+  private suspects = new Set<string>();
+
+  private async removeOrphans(orm: Orm): Promise<number> {
+    const em = orm.em.fork();
+    const seen = new Set<string>();
+    let removed = 0;
     for await (const summary of this.deps.temporal.schedule.list()) {
       if (!summary.scheduleId.startsWith(TEMPORAL_SCHEDULE_PREFIX)) continue;
       const id = summary.scheduleId.slice(TEMPORAL_SCHEDULE_PREFIX.length);
-      if (!isUuid(id) || known.has(id)) continue;
-      if (await em.fork().findOne(ScheduleEntity, { id }, { fields: ['id'] })) continue;
+      if (!isUuid(id) || (await em.findOne(ScheduleEntity, { id }, { fields: ['id'] }))) continue;
       const description = await this.describe(id);
-      // Another Kasal (another task queue) may share the namespace: only ours are touched.
-      if (description?.action.taskQueue !== this.deps.taskQueue) continue;
+      const groupId = description?.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.groupId);
+      const ours =
+        description?.action.taskQueue === this.deps.taskQueue &&
+        typeof groupId === 'string' &&
+        (await em.findOne(GroupEntity, { id: groupId }, { fields: ['id'] })) !== null;
+      if (!ours) continue;
+      seen.add(id);
+      if (!this.suspects.has(id)) continue;
       await this.delete(id);
       this.deps.logger.warn({ scheduleId: id }, 'deleted a Temporal schedule without a row');
-      orphans += 1;
+      removed += 1;
     }
-    return { checked: rows.length, removed, orphans };
+    this.suspects = seen;
+    return removed;
   }
 
   private options(settings: ScheduleSettings): ScheduleOptions {
     const spec: ScheduleOptions['spec'] = {
       ...(settings.cron
-        ? { cronExpressions: [settings.cron] }
+        ? { cronExpressions: temporalCronExpressions(settings.cron) }
         : { intervals: [{ every: (settings.intervalSeconds ?? 60) * 1000 }] }),
       timezone: settings.timezone,
       ...(settings.startAt && { startAt: new Date(settings.startAt) }),
@@ -291,15 +325,30 @@ function revisionOf(description: ScheduleDescription): number {
 
 /**
  * A failed Temporal call as the API answers it: a spec Temporal refuses is a 400 naming the
- * field; anything else means Temporal is unreachable (503).
+ * field; a schedule deleted or created meanwhile a 409; another refusal (a misconfigured
+ * server) a 500; anything else means Temporal is unreachable (503).
  */
 export function temporalFailure(error: unknown, logger: Logger): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof ScheduleNotFoundError || error instanceof ScheduleAlreadyRunning) {
+    return conflict('The schedule was changed or deleted meanwhile; reload it and try again');
+  }
   const refused = refusedSpec(error);
   if (refused) {
     return validationError('schedule', [{ path: fieldOf(refused), message: refused }]);
   }
   logger.error({ err: error }, 'Temporal schedule call failed');
+  const invalidArgument =
+    error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === 3;
+  if (error instanceof TypeError || invalidArgument) {
+    // Temporal refused something that is not the user's input (e.g. a search attribute the
+    // namespace lacks): the operator must look, retrying will not help.
+    return new ApiError(
+      500,
+      API_ERROR_CODES.internal,
+      'Temporal refused the schedule; the operator can find why in the API log',
+    );
+  }
   return new ApiError(
     503,
     API_ERROR_CODES.unavailable,
@@ -307,17 +356,25 @@ export function temporalFailure(error: unknown, logger: Logger): ApiError {
   );
 }
 
+/** Temporal's message when it refuses a schedule's spec (cron, time zone, interval, …). */
 function refusedSpec(error: unknown): string | undefined {
   // The client turns the server's "Invalid schedule spec" into a TypeError.
-  if (error instanceof TypeError) return error.message;
-  const cause =
-    error instanceof ServiceError
-      ? (error.cause as { code?: number; details?: string })
-      : undefined;
-  return cause?.code === 3 ? (cause.details ?? error?.toString()) : undefined;
+  const message =
+    error instanceof TypeError
+      ? error.message
+      : error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === 3
+        ? ((error.cause as { details?: string }).details ?? error.message)
+        : undefined;
+  return message !== undefined && fieldOf(message) !== '' ? message : undefined;
 }
 
 function fieldOf(message: string): string {
+  if (
+    /invalid schedule spec/i.test(message) &&
+    !/cron|time ?zone|location|interval|jitter|catch ?up/i.test(message)
+  ) {
+    return 'schedule';
+  }
   if (/cron/i.test(message)) return 'cron';
   if (/time ?zone|location/i.test(message)) return 'timezone';
   if (/interval/i.test(message)) return 'interval_seconds';

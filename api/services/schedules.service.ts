@@ -53,6 +53,11 @@ export class SchedulesService {
       flow_id?: string | undefined;
     },
   ) {
+    if (query.crew_id && query.flow_id) {
+      throw validationError('query', [
+        { path: 'flow_id', message: 'filter by crew_id or flow_id, not both' },
+      ]);
+    }
     const [rows, total] = await em.findAndCount(
       ScheduleEntity,
       {
@@ -108,7 +113,9 @@ export class SchedulesService {
     try {
       await this.deps.sync.create(row);
     } catch (error) {
-      // Nothing half-made: without its Temporal schedule the row goes too.
+      // Nothing half-made: without its Temporal schedule the row goes too (and the schedule,
+      // should the call have reached Temporal after all, e.g. when only its answer timed out).
+      await this.deps.sync.delete(row.id).catch(() => undefined);
       await em.nativeDelete(ScheduleEntity, { id: row.id }).catch((cleanup: unknown) => {
         this.deps.logger.error({ err: cleanup, scheduleId: row.id }, 'could not drop the row');
       });
@@ -155,6 +162,16 @@ export class SchedulesService {
           : { kind: row.targetKind, id: row.targetId };
     const inputs = input.inputs ?? row.inputs;
     const pin = input.pin ?? row.pin;
+    if (row.pin === 'snapshot' && input.pin === undefined && input.inputs !== undefined) {
+      // New inputs mean a new compile, which would silently move the pinned version.
+      throw validationError('schedule', [
+        {
+          path: 'inputs',
+          message:
+            'this schedule is pinned to a snapshot: send "pin": "snapshot" with the new inputs to re-pin it to the current definition',
+        },
+      ]);
+    }
     const recompile =
       input.crew_id !== undefined ||
       input.flow_id !== undefined ||
@@ -195,7 +212,7 @@ export class SchedulesService {
 
     // Temporal first; the row's write, guarded by the revision it started from, commits.
     try {
-      await this.deps.sync.update(candidate);
+      await this.deps.sync.update(candidate, input.paused !== undefined);
     } catch (error) {
       throw temporalFailure(error, this.deps.logger);
     }
@@ -259,7 +276,7 @@ export class SchedulesService {
     id: string,
     overlap: Schedule['overlap'] | undefined,
   ) {
-    const row = await this.find(em, groupId, id);
+    const { row } = await this.current(em, groupId, id);
     const policy = overlap ?? row.overlap;
     try {
       await this.deps.sync.trigger(row, policy);

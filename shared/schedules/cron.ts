@@ -70,3 +70,17 @@ function valueOf(text: string, field: CronField): number | undefined {
   if (index < 0) return undefined;
   return field.names === MONTHS ? index + 1 : index;
 }
+
+/**
+ * The expressions to give Temporal for a 5-field cron expression. In classic cron a day that
+ * matches either the day of month or the day of week runs when both are restricted; Temporal
+ * requires both to match, so such an expression becomes two that Temporal ORs.
+ */
+export function temporalCronExpressions(expression: string): string[] {
+  const [minute, hour, dayOfMonth, month, dayOfWeek] = expression.trim().split(/\s+/);
+  if (dayOfMonth === '*' || dayOfWeek === '*' || dayOfWeek === undefined) return [expression];
+  return [
+    `${minute} ${hour} ${dayOfMonth} ${month} *`,
+    `${minute} ${hour} * ${month} ${dayOfWeek}`,
+  ];
+}

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { ScheduleSync } from '../../api/services/schedule-sync';
 import { ScheduleEntity } from '../../shared/node/db/entities';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../shared/search-attributes';
 import { createLogger } from '../../shared/node/logger';
 import { createPayloadCodec } from '../../shared/node/temporal/connection';
 import { startApi, temporalAddress, type ApiHarness } from '../support/api-harness';
@@ -306,13 +307,17 @@ describe('the schedules API', () => {
     expect(gone.status).toBe(404);
     expect(await api.orm.em.fork().findOne(ScheduleEntity, { id: abandoned.id })).toBeNull();
 
-    // A Temporal schedule of this task queue without a row is deleted; another queue's stays.
+    // A Temporal schedule of this deployment (this task queue, one of its groups) without a
+    // row is deleted, on the second sweep that finds it; another queue's, or one of a group
+    // this database does not know (another Kasal sharing the namespace), stays.
     const orphan = randomUUID();
     const other = randomUUID();
-    foreign.push(orphan, other);
-    for (const [scheduleId, taskQueue] of [
-      [orphan, api.config.temporal.taskQueue],
-      [other, 'someone-elses-queue'],
+    const strangers = randomUUID();
+    foreign.push(orphan, other, strangers);
+    for (const [scheduleId, taskQueue, groupId] of [
+      [orphan, api.config.temporal.taskQueue, created.body.group_id],
+      [other, 'someone-elses-queue', created.body.group_id],
+      [strangers, api.config.temporal.taskQueue, randomUUID()],
     ] as const) {
       await temporal.schedule.create({
         scheduleId: `kasal-schedule-${scheduleId}`,
@@ -321,8 +326,9 @@ describe('the schedules API', () => {
           type: 'startWorkflow',
           workflowType: 'scheduledRunWorkflow',
           taskQueue,
-          args: [{ scheduleId, groupId: created.body.group_id }],
+          args: [{ scheduleId, groupId }],
         },
+        typedSearchAttributes: [{ key: SEARCH_ATTRIBUTE_KEYS.groupId, value: groupId }],
         state: { paused: true },
       });
     }
@@ -336,6 +342,7 @@ describe('the schedules API', () => {
       return (await sync.describe(orphan)) === undefined || undefined;
     });
     expect(await sync.describe(other)).toBeDefined();
+    expect(await sync.describe(strangers)).toBeDefined();
     expect(await sync.describe(id)).toBeDefined();
   });
 });

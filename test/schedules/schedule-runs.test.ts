@@ -5,6 +5,7 @@
  * runs are executions with trigger `scheduled` and their schedule's id, searchable in Temporal.
  */
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import { CrewEntity } from '../../shared/node/db/entities';
 import { createPayloadCodec } from '../../shared/node/temporal/connection';
 import { temporalAddress, type ApiHarness } from '../support/api-harness';
 import { oneTaskCrew, step } from '../support/flow-fixtures';
@@ -416,11 +417,14 @@ describe('scheduled runs', () => {
     ]);
   });
 
-  it('fails a scheduled run clearly when its crew was deleted', async () => {
+  it('keeps a scheduled crew from deletion, and fails a run clearly if it is gone', async () => {
     const crew = await saveCrew(oneTaskCrew('Short-lived', 'Vanish'));
     const schedule = await createSchedule({ name: 'Orphaned', crew_id: crew.id, cron: NEW_YEAR });
-    const removed = await api.http.delete(`/api/v1/crews/${crew.id}`, { token: api.adminToken });
-    expect(removed.status).toBe(204);
+    const refused = await api.http.delete(`/api/v1/crews/${crew.id}`, { token: api.adminToken });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain("schedule 'Orphaned'");
+    // Gone anyway (removed behind the API's back): the run says so instead of running.
+    await api.orm.em.fork().nativeDelete(CrewEntity, { id: crew.id });
     await post(`${schedule.id}/trigger`);
     const [run] = await finishedRuns(schedule.id, 1);
     expect(run).toMatchObject({

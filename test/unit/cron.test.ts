@@ -1,6 +1,6 @@
 /** The 5-field cron check and the time zone check behind schedule validation. */
 import { isTimeZone } from '../../api/schemas/schedule.schema';
-import { cronProblem } from '../../shared/schedules/cron';
+import { cronProblem, temporalCronExpressions } from '../../shared/schedules/cron';
 
 describe('cron expressions', () => {
   it.each([
@@ -41,4 +41,15 @@ describe('time zones', () => {
   it.each(['Mars/Olympus', '+01:00', 'Europe/', '', 'Berlin Time'])('rejects %j', (zone) =>
     expect(isTimeZone(zone)).toBe(false),
   );
+});
+
+describe('temporalCronExpressions', () => {
+  it('keeps an expression whose day fields are not both restricted', () => {
+    expect(temporalCronExpressions('0 7 * * MON-FRI')).toEqual(['0 7 * * MON-FRI']);
+    expect(temporalCronExpressions('30 6 1 * *')).toEqual(['30 6 1 * *']);
+  });
+
+  it('splits day-of-month OR day-of-week (classic cron) into two expressions', () => {
+    expect(temporalCronExpressions('0 9 1,15 * 5')).toEqual(['0 9 1,15 * *', '0 9 * * 5']);
+  });
 });
