@@ -7,7 +7,13 @@ import type { PreparedScheduledRun } from '../shared/contracts/activities';
 import type { FieldIssue } from '../shared/errors';
 import type { CrewPlan } from '../shared/plan/crew-plan';
 import type { FlowPlan } from '../shared/plan/flow-plan';
-import { ExecutionEntity, ScheduleEntity, type Execution } from '../shared/node/db/entities';
+import {
+  ExecutionEntity,
+  GroupMembershipEntity,
+  ScheduleEntity,
+  type Execution,
+} from '../shared/node/db/entities';
+import { roleAllows } from '../shared/roles';
 import type { Orm } from '../shared/node/db/orm';
 import { compileSavedTarget } from '../shared/node/definitions/compile-saved';
 
@@ -52,6 +58,37 @@ export function createScheduleActivities(deps: { orm: Orm; defaultModel: string 
         createdBy: schedule.createdBy,
       };
 
+      /** A run that cannot start is still an execution: FAILED, saying why. */
+      const failed = async (error: string): Promise<PreparedScheduledRun> => {
+        const now = new Date();
+        await em.upsert(
+          ExecutionEntity,
+          {
+            ...base,
+            name: schedule.name,
+            status: 'FAILED',
+            inputs: schedule.inputs,
+            plan: {},
+            error,
+            startedAt: now,
+            finishedAt: now,
+          },
+          { onConflictFields: ['id'], onConflictAction: 'ignore' },
+        );
+        return { ok: false, error, executionId };
+      };
+
+      // Runs act for the schedule's creator: they must still be allowed to run in the group.
+      const membership = await em.findOne(GroupMembershipEntity, {
+        groupId,
+        userId: schedule.createdBy,
+      });
+      if (!membership || !roleAllows(membership.role, 'executions:run')) {
+        return failed(
+          "The schedule's creator may no longer run crews and flows in this group: someone who may should re-create the schedule",
+        );
+      }
+
       let plan: CrewPlan | FlowPlan;
       let inputs: Record<string, unknown>;
       if (schedule.pin === 'snapshot' && schedule.snapshotPlan) {
@@ -66,25 +103,11 @@ export function createScheduleActivities(deps: { orm: Orm; defaultModel: string 
           deps.defaultModel,
         );
         if (!compiled.ok) {
-          const error = compiled.missing
-            ? `The scheduled ${kind} '${schedule.targetId}' no longer exists`
-            : `The scheduled ${kind} no longer compiles: ${describe(compiled.issues)}`;
-          const now = new Date();
-          await em.upsert(
-            ExecutionEntity,
-            {
-              ...base,
-              name: schedule.name,
-              status: 'FAILED',
-              inputs: schedule.inputs,
-              plan: {},
-              error,
-              startedAt: now,
-              finishedAt: now,
-            },
-            { onConflictFields: ['id'], onConflictAction: 'ignore' },
+          return failed(
+            compiled.missing
+              ? `The scheduled ${kind} '${schedule.targetId}' no longer exists`
+              : `The scheduled ${kind} no longer compiles: ${describe(compiled.issues)}`,
           );
-          return { ok: false, error, executionId };
         }
         plan = compiled.plan;
         inputs = compiled.inputs;

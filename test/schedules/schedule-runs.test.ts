@@ -417,6 +417,32 @@ describe('scheduled runs', () => {
     ]);
   });
 
+  it("fails a run clearly once the schedule's creator may no longer run crews", async () => {
+    const member = await api.createUser('scheduler@kasal.test');
+    const me = await api.http.get('/api/v1/auth/me', { token: api.adminToken });
+    const groupId: string = me.body.current_group_id;
+    await api.http.post(`/api/v1/groups/${groupId}/members`, {
+      token: api.adminToken,
+      body: { email: 'scheduler@kasal.test', role: 'operator' },
+    });
+    const made = await api.http.post('/api/v1/schedules', {
+      token: member.token,
+      groupId,
+      body: { name: 'Left behind', crew_id: crewId, inputs: { topic: 'owls' }, cron: NEW_YEAR },
+    });
+    expect(made.status).toBe(201);
+    created.push(made.body.id);
+    const demoted = await api.http.patch(`/api/v1/groups/${groupId}/members/${member.id}`, {
+      token: api.adminToken,
+      body: { role: 'viewer' },
+    });
+    expect(demoted.status).toBe(200);
+    await post(`${made.body.id}/trigger`);
+    const [run] = await finishedRuns(made.body.id, 1);
+    expect(run).toMatchObject({ status: 'FAILED', trigger_type: 'scheduled' });
+    expect(run!.error).toContain("schedule's creator may no longer run crews");
+  });
+
   it('keeps a scheduled crew from deletion, and fails a run clearly if it is gone', async () => {
     const crew = await saveCrew(oneTaskCrew('Short-lived', 'Vanish'));
     const schedule = await createSchedule({ name: 'Orphaned', crew_id: crew.id, cron: NEW_YEAR });
