@@ -37,6 +37,8 @@ interface Recording {
   setup?(api: ApiHarness, mcp: HttpMcpServer): Promise<void>;
   /** Scripts the LLM for this crew. */
   script(llm: ScriptedLlmServer): void;
+  /** Runs it some other way than `POST /api/v1/executions`; returns the workflow id. */
+  start?(api: ApiHarness, client: Client, recording: Recording): Promise<string>;
   /** The POST /api/v1/executions body. */
   body: Record<string, unknown>;
 }
@@ -199,6 +201,18 @@ const RECORDINGS: Recording[] = [
       },
     },
   },
+  {
+    name: 'scheduled-run',
+    script: (llm) => llm.enqueue({ content: 'The scheduled report.' }),
+    body: {
+      crew: {
+        name: 'Nightly',
+        agents: [{ id: 'a', role: 'Reporter', goal: 'Report' }],
+        tasks: [{ id: 't', description: 'Report', expected_output: 'A report', agent: 'a' }],
+      },
+    },
+    start: runScheduled,
+  },
 ];
 
 /** The recordings there are, by name. */
@@ -245,7 +259,7 @@ export async function recordCrewHistories(
     for (const recording of RECORDINGS.filter((candidate) => names.includes(candidate.name))) {
       await recording.setup?.(api, mcp);
       recording.script(llm);
-      const workflowId = await runCrew(api, recording);
+      const workflowId = await (recording.start ?? runCrew)(api, client, recording);
       const handle = client.workflow.getHandle(workflowId);
       await handle.result(); // the workflow has closed: its history is complete
       const history = await handle.fetchHistory();
@@ -267,7 +281,7 @@ export async function recordCrewHistories(
 }
 
 /** Starts the crew through the API, waits until it completed, and returns its workflow id. */
-async function runCrew(api: ApiHarness, recording: Recording): Promise<string> {
+async function runCrew(api: ApiHarness, _client: Client, recording: Recording): Promise<string> {
   const started = await api.http.post('/api/v1/executions', {
     token: api.adminToken,
     body: recording.body,
@@ -286,5 +300,28 @@ async function runCrew(api: ApiHarness, recording: Recording): Promise<string> {
   if (execution.status !== 'COMPLETED') {
     throw new Error(`${recording.name}: ended ${execution.status}: ${execution.error ?? ''}`);
   }
+  return workflowId;
+}
+
+/**
+ * Saves the crew, schedules it (far in the future) and triggers it once; returns the id of the
+ * scheduled-run workflow the schedule started (the crew ran as its child).
+ */
+async function runScheduled(api: ApiHarness, client: Client, recording: Recording) {
+  const token = api.adminToken;
+  const crew = await api.http.post('/api/v1/crews', { token, body: recording.body.crew });
+  const schedule = await api.http.post('/api/v1/schedules', {
+    token,
+    body: { name: 'Recorded', crew_id: crew.body.id, cron: '0 0 1 1 *' },
+  });
+  if (schedule.status !== 201) throw new Error(`schedule: ${JSON.stringify(schedule.body)}`);
+  const id = schedule.body.id as string;
+  await api.http.post(`/api/v1/schedules/${id}/trigger`, { token, body: {} });
+  const workflowId = await waitFor('the scheduled run', async () => {
+    const described = await client.schedule.getHandle(`kasal-schedule-${id}`).describe();
+    return described.info.recentActions[0]?.action.workflow.workflowId;
+  });
+  await client.workflow.getHandle(workflowId).result();
+  await api.http.delete(`/api/v1/schedules/${id}`, { token });
   return workflowId;
 }

@@ -3,7 +3,8 @@
  * recorded history breaks every crew running while the change is deployed. These tests replay
  * recorded histories (test/workflows/histories/, see record-histories.test.ts) of a sequential,
  * a parallel and a hierarchical crew (recorded before approvals, events and tools existed) and
- * a crew using tool options and an MCP server, against the current workflow code.
+ * a crew using tool options and an MCP server, and a scheduled run, against the current
+ * workflow code.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -79,15 +80,23 @@ describe('workflow replay', () => {
     expect(recorded.map(({ name }) => name)).toEqual([
       'hierarchical-crew',
       'parallel-crew',
+      'scheduled-run',
       'sequential-crew',
       'tools-crew',
     ]);
-    for (const { json } of recorded) expect(workflowType(json)).toBe('crewWorkflow');
+    expect(recorded.map(({ json }) => workflowType(json))).toEqual([
+      'crewWorkflow',
+      'crewWorkflow',
+      'scheduledRunWorkflow',
+      'crewWorkflow',
+      'crewWorkflow',
+    ]);
 
     const results = await replay(recorded);
     expect(results.map((result) => [result.workflowId, result.error?.message])).toEqual([
       ['hierarchical-crew', undefined],
       ['parallel-crew', undefined],
+      ['scheduled-run', undefined],
       ['sequential-crew', undefined],
       ['tools-crew', undefined],
     ]);
