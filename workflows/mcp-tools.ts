@@ -7,7 +7,7 @@ import type { McpAttachment } from '../shared/compiler/tool-resolution';
 import type { KasalActivities } from '../shared/contracts/activities';
 import { FAILURE_TYPES } from '../shared/errors';
 import type { CrewPlan } from '../shared/plan/crew-plan';
-import type { PlannedTool } from '../shared/tools/tool-descriptor';
+import type { PlannedTool, ToolOptions } from '../shared/tools/tool-descriptor';
 import { MCP_ACTIVITY } from './activity-options';
 
 const mcp = proxyActivities<Pick<KasalActivities, 'listMcpTools'>>({
@@ -30,13 +30,25 @@ export async function withMcpTools(plan: CrewPlan, groupId: string): Promise<Cre
   const servers = [...attachments.values()];
   const lists = await mcp.listMcpTools({ groupId, servers });
   const listed = new Map(servers.map((server, index) => [attachmentKey(server), lists[index]]));
-  const addTools = <T extends { key: string; tools: PlannedTool[]; mcp_servers?: McpAttachment[] }>(
+  const addTools = <
+    T extends {
+      key: string;
+      tools: PlannedTool[];
+      mcp_servers?: McpAttachment[];
+      mcp_tool_options?: Record<string, ToolOptions>;
+    },
+  >(
     holder: T,
     what: string,
   ): T => {
     const tools = [
       ...holder.tools,
-      ...(holder.mcp_servers ?? []).flatMap((server) => listed.get(attachmentKey(server)) ?? []),
+      ...(holder.mcp_servers ?? [])
+        .flatMap((server) => listed.get(attachmentKey(server)) ?? [])
+        .map((tool) => ({
+          ...tool,
+          ...holder.mcp_tool_options?.[tool.mcp?.tool ?? tool.name],
+        })),
     ];
     const names = tools.map((tool) => tool.name);
     const twice = names.find((name, index) => names.indexOf(name) !== index);

@@ -19,6 +19,7 @@ import { interpolate } from './interpolate';
 import {
   checkToolConfigs,
   MCP_SERVERS_KEY,
+  mcpToolOptions,
   resolveMcpServers,
   resolveTools,
   type GroupToolset,
@@ -76,10 +77,17 @@ export function compileCrew(
     }
     return result.text;
   };
-  for (const { path, spec } of [...agents, ...tasks]) {
+  const agentSpecs = new Map(agents.map(({ key, spec }) => [key, spec]));
+  for (const { path, spec } of agents) {
     checkToolConfigs(spec.tool_configs, `${path}.tool_configs`, issues);
   }
-  const agentSpecs = new Map(agents.map(({ key, spec }) => [key, spec]));
+  for (const { path, spec } of tasks) {
+    const agent = spec.agent === undefined ? undefined : agentSpecs.get(spec.agent);
+    const mcp = [spec.tool_configs, agent?.tool_configs ?? {}].some(
+      (configs) => configs[MCP_SERVERS_KEY] !== undefined,
+    );
+    checkToolConfigs(spec.tool_configs, `${path}.tool_configs`, issues, mcp);
+  }
   const model = (
     name: string | undefined,
     extra: Omit<ModelSettings, 'model'> = {},
@@ -156,12 +164,12 @@ function agentTools(
   path: string,
   toolset: GroupToolset,
   issues: FieldIssue[],
-): Pick<AgentPlan, 'tools' | 'mcp_servers'> {
+): Pick<AgentPlan, 'tools' | 'mcp_servers' | 'mcp_tool_options'> {
   const layer = { configs: spec.tool_configs, path: `${path}.tool_configs` };
   const mcp = resolveMcpServers(spec.tool_configs, layer.path, toolset, issues);
   return {
     tools: resolveTools(spec.tools, [layer], toolset, `${path}.tools`, issues),
-    ...(mcp.length > 0 && { mcp_servers: mcp }),
+    ...(mcp.length > 0 && { mcp_servers: mcp, ...mcpToolOptions(spec.tool_configs) }),
   };
 }
 
@@ -175,7 +183,7 @@ function taskTools(
   agent: AgentSpec | undefined,
   toolset: GroupToolset,
   issues: FieldIssue[],
-): Pick<TaskPlan, 'tools' | 'mcp_servers' | 'own_tools'> {
+): Pick<TaskPlan, 'tools' | 'mcp_servers' | 'mcp_tool_options' | 'own_tools'> {
   const layer = { configs: spec.tool_configs, path: `${path}.tool_configs` };
   const layers = [
     ...(agent ? [{ configs: agent.tool_configs, path: `${path}.agent.tool_configs` }] : []),
@@ -186,7 +194,10 @@ function taskTools(
     const mcp = resolveMcpServers(mcpConfigs, layer.path, toolset, found);
     return {
       tools: resolveTools(names, layers, toolset, `${path}.tools`, found),
-      ...(mcp.length > 0 && { mcp_servers: mcp }),
+      ...(mcp.length > 0 && {
+        mcp_servers: mcp,
+        ...mcpToolOptions(...layers.map((each) => each.configs)),
+      }),
       own_tools: true,
     };
   };

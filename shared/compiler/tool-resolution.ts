@@ -91,13 +91,29 @@ function configFor(configs: ToolConfigs, tool: BuiltinTool): Record<string, unkn
 }
 
 /** Checks `tool_configs` entries: known tools, known settings of the right type, no secrets. */
-export function checkToolConfigs(configs: ToolConfigs, path: string, issues: FieldIssue[]): void {
+export function checkToolConfigs(
+  configs: ToolConfigs,
+  path: string,
+  issues: FieldIssue[],
+  /** MCP servers are attached (here, or to the task's agent): other names may be their tools. */
+  mcpAttached = configs[MCP_SERVERS_KEY] !== undefined,
+): void {
   for (const [name, entry] of Object.entries(configs)) {
     const where = `${path}.${name}`;
     if (name === MCP_SERVERS_KEY) continue; // checked with the group's servers
     const tool = BUILTIN_TOOL_MAP.get(name);
+    if (!tool && mcpAttached) {
+      // A tool of the attached MCP servers (known only when the run starts): options only.
+      issues.push(
+        ...schemaIssues({ type: 'object', properties: TOOL_OPTIONS_SCHEMA }, entry, where),
+      );
+      continue;
+    }
     if (!tool) {
-      issues.push({ path: where, message: `unknown tool '${name}'` });
+      issues.push({
+        path: where,
+        message: `unknown tool '${name}' (settings for an MCP server's tool go next to ${MCP_SERVERS_KEY})`,
+      });
       continue;
     }
     for (const key of Object.keys(entry)) {
@@ -144,6 +160,23 @@ export function schemaIssues(
     issues.push({ path: key ? `${path}.${key}` : path, message: error.error });
   }
   return issues;
+}
+
+/**
+ * Options for the attached MCP servers' tools, by tool name: the entries of `tool_configs`
+ * that name no built-in tool, later layers over earlier ones.
+ */
+export function mcpToolOptions(...layers: ToolConfigs[]): {
+  mcp_tool_options?: Record<string, ToolOptions>;
+} {
+  const options: Record<string, ToolOptions> = {};
+  for (const configs of layers) {
+    for (const [name, entry] of Object.entries(configs)) {
+      if (name === MCP_SERVERS_KEY || BUILTIN_TOOL_MAP.has(name)) continue;
+      options[name] = { ...options[name], ...(entry as ToolOptions) };
+    }
+  }
+  return Object.keys(options).length > 0 ? { mcp_tool_options: options } : {};
 }
 
 /** The MCP servers `tool_configs.MCP_SERVERS` attaches (none when it has no such entry). */

@@ -6,7 +6,7 @@
 import type { Guardrail } from '../schemas/task.schema';
 import type { CrewProcess } from '../schemas/crew.schema';
 import type { McpAttachment } from '../compiler/tool-resolution';
-import type { PlannedTool } from '../tools/tool-descriptor';
+import type { PlannedTool, ToolOptions } from '../tools/tool-descriptor';
 
 export const CREW_PLAN_VERSION = 1;
 
@@ -28,6 +28,8 @@ export interface AgentPlan {
   tools: PlannedTool[];
   /** MCP servers whose tools the agent gets; listed and pinned when the run starts. */
   mcp_servers?: McpAttachment[];
+  /** Options (`result_as_answer`, `timeout_seconds`, `cache`) for those tools, by name. */
+  mcp_tool_options?: Record<string, ToolOptions>;
   max_iter: number;
   max_rpm?: number;
   max_execution_time?: number;
@@ -47,6 +49,7 @@ export interface TaskPlan {
   /** Tools for this task; when it has none (nor MCP servers) the agent's own are used. */
   tools: PlannedTool[];
   mcp_servers?: McpAttachment[];
+  mcp_tool_options?: Record<string, ToolOptions>;
   /** The task has tools of its own (even none): its agent's are not used. */
   own_tools?: boolean;
   output_json?: Record<string, unknown>;

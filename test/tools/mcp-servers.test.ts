@@ -182,6 +182,19 @@ describe('MCP servers', () => {
     ).toEqual(['facts', 'units']);
   });
 
+  it("takes tool_configs options for an MCP tool: its result as the task's answer", async () => {
+    llm.respondWith(() => ({ toolCalls: [{ name: 'km_to_miles', arguments: { km: 5 } }] }));
+    const before = llm.requests.length;
+    const id = await run({
+      MCP_SERVERS: { servers: [{ name: 'units', tools: ['km_to_miles'] }] },
+      km_to_miles: { result_as_answer: true, timeout_seconds: 15 },
+    });
+    const execution = await finished(id);
+    expect(execution.status).toBe('COMPLETED');
+    expect(execution.result.output).toBe('5 km = 3.11 miles');
+    expect(llm.requests.length - before).toBe(1); // the agent did not get to answer itself
+  });
+
   it('survives both servers going away mid-run: the stdio one is started again, the HTTP one restarts', async () => {
     const pidBefore = readFileSync(pidFile, 'utf8');
     const sessionsBefore = units.sessions;

@@ -82,13 +82,36 @@ describe('tool resolution', () => {
     });
   });
 
+  it('takes options for MCP tools by name next to MCP_SERVERS, for the run to apply', () => {
+    const result = compile(
+      crew(
+        { tool_configs: { MCP_SERVERS: { servers: ['docs'] }, search: { timeout_seconds: 30 } } },
+        { tool_configs: { search: { result_as_answer: true } } },
+      ),
+    );
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.plan.agents[0]?.mcp_tool_options).toEqual({ search: { timeout_seconds: 30 } });
+    // The task sets options only: its agent's tools and servers, with its options on top.
+    expect(result.plan.tasks[0]?.mcp_tool_options).toEqual({
+      search: { timeout_seconds: 30, result_as_answer: true },
+    });
+
+    const refused = compile(crew({ tool_configs: { search: { cache: false } } }, {}));
+    expect(refused.ok).toBe(false);
+    if (refused.ok) return;
+    expect(refused.issues[0]?.message).toContain("unknown tool 'search'");
+    const notAnOption = compile(
+      crew({ tool_configs: { MCP_SERVERS: { servers: ['docs'] }, search: { depth: 3 } } }),
+    );
+    expect(notAnOption.ok).toBe(false);
+  });
+
   it('names every problem with its field', () => {
     const result = compile(
       crew({
         tools: ['fetch_url', 'teleport'],
         tool_configs: {
           web_search_serper: { api_key: 'k', n_results: 99 },
-          nope: {},
           MCP_SERVERS: { servers: ['old', 'gone', 7] },
         },
       }),
@@ -103,7 +126,6 @@ describe('tool resolution', () => {
           /^agents\[0\]\.tool_configs\.web_search_serper\.api_key: 'api_key' is a group setting/,
         ),
         expect.stringMatching(/^agents\[0\]\.tool_configs\.web_search_serper\.n_results: /),
-        "agents[0].tool_configs.nope: unknown tool 'nope'",
         "agents[0].tool_configs.MCP_SERVERS.servers[0]: MCP server 'old' is disabled",
         "agents[0].tool_configs.MCP_SERVERS.servers[1]: unknown MCP server 'gone'",
         'agents[0].tool_configs.MCP_SERVERS.servers[2]: must be a server name or { "name", "tools" }',
