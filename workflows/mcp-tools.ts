@@ -18,6 +18,9 @@ const mcp = proxyActivities<Pick<KasalActivities, 'listMcpTools'>>({
 const attachmentKey = (attachment: McpAttachment) =>
   JSON.stringify([attachment.server_id, attachment.tools ?? null]);
 
+const invalid = (message: string) =>
+  ApplicationFailure.create({ type: FAILURE_TYPES.invalidPlan, nonRetryable: true, message });
+
 /** The plan with every agent's and task's MCP tools added to its tools. */
 export async function withMcpTools(plan: CrewPlan, groupId: string): Promise<CrewPlan> {
   const attachments = new Map<string, McpAttachment>();
@@ -53,11 +56,16 @@ export async function withMcpTools(plan: CrewPlan, groupId: string): Promise<Cre
     const names = tools.map((tool) => tool.name);
     const twice = names.find((name, index) => names.indexOf(name) !== index);
     if (twice !== undefined) {
-      throw ApplicationFailure.create({
-        type: FAILURE_TYPES.invalidPlan,
-        nonRetryable: true,
-        message: `${what} '${holder.key}' gets two tools named '${twice}': attach only some of a server's tools ({ "name", "tools": [...] })`,
-      });
+      throw invalid(
+        `${what} '${holder.key}' gets two tools named '${twice}': attach only some of a server's tools ({ "name", "tools": [...] })`,
+      );
+    }
+    const offered = new Set(tools.flatMap((tool) => [tool.name, tool.mcp?.tool]));
+    const unused = Object.keys(holder.mcp_tool_options ?? {}).find((name) => !offered.has(name));
+    if (unused !== undefined) {
+      throw invalid(
+        `${what} '${holder.key}' sets tool_configs for '${unused}', which none of its MCP servers offers`,
+      );
     }
     return { ...holder, tools };
   };

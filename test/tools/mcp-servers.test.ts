@@ -193,6 +193,15 @@ describe('MCP servers', () => {
     expect(execution.status).toBe('COMPLETED');
     expect(execution.result.output).toBe('5 km = 3.11 miles');
     expect(llm.requests.length - before).toBe(1); // the agent did not get to answer itself
+
+    // Options for a tool no attached server offers are not silently ignored.
+    const misnamed = await finished(
+      await run({ MCP_SERVERS: { servers: ['units'] }, km_to_furlongs: { cache: true } }),
+    );
+    expect(misnamed.status).toBe('FAILED');
+    expect(misnamed.error).toContain(
+      "sets tool_configs for 'km_to_furlongs', which none of its MCP servers offers",
+    );
   });
 
   it('survives both servers going away mid-run: the stdio one is started again, the HTTP one restarts', async () => {
