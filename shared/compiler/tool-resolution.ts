@@ -29,8 +29,6 @@ export interface McpAttachment {
   tools?: string[];
 }
 
-export const NO_TOOLSET: GroupToolset = { builtins: new Map(), mcpServers: new Map() };
-
 const OPTION_KEYS = Object.keys(TOOL_OPTIONS_SCHEMA);
 
 /**

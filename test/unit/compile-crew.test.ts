@@ -2,9 +2,10 @@ import { compileCrew } from '../../shared/compiler/compile-crew';
 import { crewFromKasalYaml, kasalPath } from '../../shared/compiler/kasal-yaml';
 import { interpolate } from '../../shared/compiler/interpolate';
 import { CrewSpecSchema } from '../../shared/schemas/crew.schema';
-import { NO_TOOLSET } from '../../shared/compiler/tool-resolution';
+import type { GroupToolset } from '../../shared/compiler/tool-resolution';
 
-const toolset = NO_TOOLSET;
+/** A group that changed no tool settings and has no MCP servers. */
+const toolset: GroupToolset = { builtins: new Map(), mcpServers: new Map() };
 const options = { inputs: {}, toolset, modelConfigs: new Map(), defaultModel: 'default-model' };
 const crew = (overrides: Record<string, unknown> = {}) =>
   CrewSpecSchema.parse({
