@@ -15,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { KasalScheduleActivities } from '../shared/contracts/activities';
 import { FAILURE_TYPES } from '../shared/errors';
-import { SEARCH_ATTRIBUTE_KEYS } from '../shared/search-attributes';
+import { newExecutionSearchAttributes } from '../shared/search-attributes';
 import { PERSISTENCE_ACTIVITY } from './activity-options';
 import { crewWorkflow } from './crew.workflow';
 import { flowWorkflow } from './flow.workflow';
@@ -54,16 +54,15 @@ export async function scheduledRunWorkflow(input: ScheduledRunInput): Promise<Sc
     workflowId: run.workflowId,
     // Ending this workflow any other way than by its run's end stops the run properly.
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-    typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTE_KEYS.groupId, value: groupId },
-      { key: SEARCH_ATTRIBUTE_KEYS.executionKind, value: run.kind },
-      { key: SEARCH_ATTRIBUTE_KEYS.trigger, value: 'scheduled' },
-      { key: SEARCH_ATTRIBUTE_KEYS.scheduleId, value: scheduleId },
-      { key: SEARCH_ATTRIBUTE_KEYS.name, value: run.name },
-      { key: SEARCH_ATTRIBUTE_KEYS.status, value: 'PENDING' },
-      ...(run.crewId ? [{ key: SEARCH_ATTRIBUTE_KEYS.crewId, value: run.crewId }] : []),
-      ...(run.flowId ? [{ key: SEARCH_ATTRIBUTE_KEYS.flowId, value: run.flowId }] : []),
-    ],
+    typedSearchAttributes: newExecutionSearchAttributes({
+      groupId,
+      kind: run.kind,
+      trigger: 'scheduled',
+      scheduleId,
+      name: run.name,
+      crewId: run.crewId,
+      flowId: run.flowId,
+    }),
     staticSummary: `${run.kind === 'flow' ? 'Flow' : 'Crew'} · ${run.name} (scheduled)`,
     staticDetails: `Kasal execution \`${run.executionId}\` in group \`${groupId}\`, started by schedule \`${scheduleId}\``,
   };

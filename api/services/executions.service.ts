@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { SearchAttributePair } from '@temporalio/common';
 import { compileCrew } from '../../shared/compiler/compile-crew';
 import { compileFlow } from '../../shared/compiler/compile-flow';
 import { crewFromKasalYaml, kasalPath } from '../../shared/compiler/kasal-yaml';
@@ -21,7 +20,7 @@ import {
 } from '../../shared/plan/execution-state';
 import { CrewSpecSchema, type CrewSpec } from '../../shared/schemas/crew.schema';
 import type { ExecutionRequest } from '../../shared/schemas/execution.schema';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../shared/search-attributes';
+import { newExecutionSearchAttributes } from '../../shared/search-attributes';
 import {
   CrewEntity,
   ExecutionEntity,
@@ -59,6 +58,9 @@ interface CrewSource {
   path(path: string): string;
 }
 
+/** The workflow that runs each kind of execution (names recorded in history). */
+const WORKFLOW_TYPES = { crew: 'crewWorkflow', flow: 'flowWorkflow' } as const;
+
 export class ExecutionsService {
   constructor(private readonly deps: ExecutionsDeps) {}
 
@@ -94,10 +96,6 @@ export class ExecutionsService {
       plan: compiled.plan,
       crewId: source.crewId,
       trigger,
-      workflowType: 'crewWorkflow',
-      searchAttributes: source.crewId
-        ? [{ key: SEARCH_ATTRIBUTE_KEYS.crewId, value: source.crewId }]
-        : [],
     });
     return {
       execution_id: execution.id,
@@ -144,10 +142,6 @@ export class ExecutionsService {
       plan: compiled.plan,
       flowId: request.flow_id,
       trigger,
-      workflowType: 'flowWorkflow',
-      searchAttributes: request.flow_id
-        ? [{ key: SEARCH_ATTRIBUTE_KEYS.flowId, value: request.flow_id }]
-        : [],
     });
     return {
       execution_id: execution.id,
@@ -173,8 +167,6 @@ export class ExecutionsService {
       crewId?: string | undefined;
       flowId?: string | undefined;
       trigger: ExecutionTrigger;
-      workflowType: 'crewWorkflow' | 'flowWorkflow';
-      searchAttributes: SearchAttributePair[];
     },
   ): Promise<Execution> {
     const id = randomUUID();
@@ -195,18 +187,11 @@ export class ExecutionsService {
     });
     await em.flush();
     try {
-      await this.deps.temporal.workflow.start(run.workflowType, {
+      await this.deps.temporal.workflow.start(WORKFLOW_TYPES[run.kind], {
         taskQueue: this.deps.taskQueue,
         workflowId: execution.workflowId,
         args: [{ executionId: execution.id, groupId: execution.groupId, plan: run.plan }],
-        typedSearchAttributes: [
-          { key: SEARCH_ATTRIBUTE_KEYS.groupId, value: execution.groupId },
-          { key: SEARCH_ATTRIBUTE_KEYS.executionKind, value: run.kind },
-          { key: SEARCH_ATTRIBUTE_KEYS.trigger, value: execution.trigger },
-          { key: SEARCH_ATTRIBUTE_KEYS.name, value: execution.name },
-          { key: SEARCH_ATTRIBUTE_KEYS.status, value: 'PENDING' },
-          ...run.searchAttributes,
-        ],
+        typedSearchAttributes: newExecutionSearchAttributes(execution),
         memo: { name: execution.name },
         staticSummary: `${run.kind === 'flow' ? 'Flow' : 'Crew'} · ${execution.name}`,
         staticDetails: `Kasal execution \`${execution.id}\` in group \`${execution.groupId}\``,
