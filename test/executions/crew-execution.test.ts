@@ -2,6 +2,7 @@
  * Crews run end to end: the real API starts the workflow, a real worker runs it against a real
  * Temporal dev server, and the LLM is a local OpenAI-compatible server scripted by the test.
  */
+import { RESEARCH_CREW } from '../support/crew-fixtures';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,32 +55,7 @@ describe('crew executions', () => {
       { content: 'Report: founded 2019.', usage: { prompt_tokens: 30, completion_tokens: 6 } },
     );
     const id = await run({
-      crew: {
-        name: 'Research',
-        agents: [
-          {
-            id: 'researcher',
-            role: 'Researcher',
-            goal: 'Find facts about {topic}',
-            tools: ['read_file'],
-          },
-          { id: 'writer', role: 'Writer', goal: 'Write' },
-        ],
-        tasks: [
-          {
-            id: 'research',
-            description: 'Research {topic}',
-            expected_output: 'Facts',
-            agent: 'researcher',
-          },
-          {
-            id: 'write',
-            description: 'Write about {topic}',
-            expected_output: 'A report',
-            agent: 'writer',
-          },
-        ],
-      },
+      crew: RESEARCH_CREW,
       inputs: { topic: 'Temporal' },
     });
     const execution = await finished(id);

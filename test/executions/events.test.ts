@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startApi, type ApiHarness } from '../support/api-harness';
+import { finishedExecution } from '../support/platform';
 import { waitFor } from '../support/processes';
 import { startScriptedLlmServer, type ScriptedLlmServer } from '../support/scripted-llm-server';
 import { readSse } from '../support/sse-client';
@@ -133,10 +134,7 @@ describe('execution events', () => {
       },
     });
     const id: string = started.body.execution_id;
-    await waitFor('completion', async () => {
-      const current = await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken });
-      return current.body.status === 'COMPLETED' || undefined;
-    });
+    expect((await finishedExecution(api, id)).status).toBe('COMPLETED');
     const trace = await waitFor('the closing event', async () => {
       const current = await api.http.get(`/api/v1/executions/${id}/trace`, {
         token: api.adminToken,

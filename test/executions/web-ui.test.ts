@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createPayloadCodec } from '../../shared/node/temporal/connection';
 import { startApi, temporalAddress, type ApiHarness } from '../support/api-harness';
 import { historyText } from '../support/history-text';
+import { finishedExecution } from '../support/platform';
 import { waitFor } from '../support/processes';
 import { startScriptedLlmServer, type ScriptedLlmServer } from '../support/scripted-llm-server';
 import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
@@ -55,12 +56,8 @@ describe('the Temporal Web UI view of executions', () => {
         },
       },
     });
-    const execution = await waitFor('the run', async () => {
-      const current = await api.http.get(`/api/v1/executions/${started.body.execution_id}`, {
-        token: api.adminToken,
-      });
-      return current.body.status === 'COMPLETED' ? current.body : undefined;
-    });
+    const execution = await finishedExecution(api, started.body.execution_id);
+    expect(execution.status).toBe('COMPLETED');
     expect(execution.web_ui_url).toBe(
       `http://ui.kasal.test:8233/namespaces/default/workflows/${encodeURIComponent(started.body.workflow_id)}`,
     );

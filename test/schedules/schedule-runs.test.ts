@@ -6,6 +6,7 @@
  */
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { CrewEntity } from '../../shared/node/db/entities';
+import { FINAL_STATUSES } from '../../shared/plan/execution-state';
 import { createPayloadCodec } from '../../shared/node/temporal/connection';
 import { temporalAddress, type ApiHarness } from '../support/api-harness';
 import { oneTaskCrew, step } from '../support/flow-fixtures';
@@ -13,7 +14,7 @@ import { finishedExecution, startPlatform, type Platform } from '../support/plat
 import { waitFor } from '../support/processes';
 import { lastUserPrompt, type ScriptedLlmServer } from '../support/scripted-llm-server';
 
-const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED', 'REJECTED'];
+const FINAL: readonly string[] = FINAL_STATUSES;
 /** Far away: a schedule on it only runs when triggered. */
 const NEW_YEAR = '0 0 1 1 *';
 

@@ -5,6 +5,7 @@
  * history is written as Temporal's standard JSON. Histories recorded with older workflow code
  * are kept: they show that runs started before a change still replay.
  */
+import { RESEARCH_CREW } from './crew-fixtures';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import { createPayloadCodec } from '../../shared/node/temporal/connection';
 
 /** The payload key of recorded histories (test data only: it protects nothing). */
 export const HISTORY_PAYLOAD_KEYS = `history:${'42'.repeat(32)}`;
+import { finishedExecution } from './platform';
 import { waitFor } from './processes';
 import {
   lastUserPrompt,
@@ -27,8 +29,6 @@ import { startWorker, uniqueTaskQueue, type WorkerHarness } from './worker-harne
 
 /** Where the recorded histories live, next to the replay test. */
 export const HISTORIES_DIR = path.resolve(__dirname, '../workflows/histories');
-
-const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED'];
 
 interface Recording {
   /** The file name, without `.json`. */
@@ -53,32 +53,7 @@ const RECORDINGS: Recording[] = [
         { content: 'Report: founded 2019.' },
       ),
     body: {
-      crew: {
-        name: 'Research',
-        agents: [
-          {
-            id: 'researcher',
-            role: 'Researcher',
-            goal: 'Find facts about {topic}',
-            tools: ['read_file'],
-          },
-          { id: 'writer', role: 'Writer', goal: 'Write' },
-        ],
-        tasks: [
-          {
-            id: 'research',
-            description: 'Research {topic}',
-            expected_output: 'Facts',
-            agent: 'researcher',
-          },
-          {
-            id: 'write',
-            description: 'Write about {topic}',
-            expected_output: 'A report',
-            agent: 'writer',
-          },
-        ],
-      },
+      crew: RESEARCH_CREW,
       inputs: { topic: 'Temporal' },
     },
   },
@@ -293,10 +268,7 @@ async function runCrew(api: ApiHarness, _client: Client, recording: Recording): 
     execution_id: string;
     workflow_id: string;
   };
-  const execution = await waitFor(`execution ${id}`, async () => {
-    const response = await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken });
-    return FINAL.includes(response.body.status) ? response.body : undefined;
-  });
+  const execution = await finishedExecution(api, id);
   if (execution.status !== 'COMPLETED') {
     throw new Error(`${recording.name}: ended ${execution.status}: ${execution.error ?? ''}`);
   }
