@@ -3,7 +3,7 @@ import type { FinishExecution } from '../shared/contracts/activities';
 import type { TaskState } from '../shared/plan/execution-state';
 import { ExecutionEntity, ExecutionTaskEntity } from '../shared/node/db/entities';
 import type { Orm } from '../shared/node/db/orm';
-import { executionEventKey, recordEvents, taskEventKey } from './events';
+import { executionEventKey, recordEvents, taskEventKey } from '../shared/node/db/execution-events';
 
 const TASK_EVENT_TYPES = {
   RUNNING: 'task_started',
@@ -73,6 +73,7 @@ export function createExecutionActivities(deps: { orm: Orm }) {
       await em.upsert(ExecutionTaskEntity, values, {
         onConflictFields: ['executionId', 'taskKey'],
       });
+
       const started = task.status === 'RUNNING';
       await recordEvents(em, [
         {

@@ -13,7 +13,7 @@ import type {
 import type { SecretBox } from '../shared/node/crypto/secret-box';
 import { ApprovalEntity, ExecutionEntity, WebhookEntity } from '../shared/node/db/entities';
 import type { Orm } from '../shared/node/db/orm';
-import { executionEventKey, recordEvents, taskEventKey } from './events';
+import { executionEventKey, recordEvents, taskEventKey } from '../shared/node/db/execution-events';
 import { assertPublicHost } from './tools/fetch-url.tool';
 
 export const SIGNATURE_HEADER = 'X-Kasal-Signature';

@@ -8,10 +8,11 @@ import type {
   KasalHitlActivities,
   KasalScheduleActivities,
 } from '../shared/contracts/activities';
+import type { HistoryLimits } from '../shared/plan/execution-state';
 import type { SecretBox } from '../shared/node/crypto/secret-box';
 import type { Orm } from '../shared/node/db/orm';
 import type { Logger } from '../shared/node/logger';
-import { recordEvents, type NewEvent } from './events';
+import { recordEvents, type NewEvent } from '../shared/node/db/execution-events';
 import { createExecutionActivities } from './executions.activities';
 import { createFlowActivities } from './flows.activities';
 import { createHitlActivities } from './hitl.activities';
@@ -20,6 +21,7 @@ import { createLlmActivities } from './llm.activities';
 import { createMcpActivities } from './mcp.activities';
 import type { McpConnections } from './mcp/mcp-connections';
 import { createScheduleActivities } from './schedules.activities';
+import { ExecutionStore } from './store/execution-store';
 import { createToolActivities } from './tools.activities';
 import { builtinToolImplementations, type ToolEnvironment } from './tools/builtin-implementations';
 
@@ -39,11 +41,14 @@ export interface ActivityDeps {
   /** The worker's MCP sessions (closed when the worker stops). */
   mcp: McpConnections;
   webhooks: { allowPrivateNetworks: boolean };
+  /** When runs continue as new, for the runs the worker starts itself (scheduled ones). */
+  historyLimits: HistoryLimits;
 }
 
 export function createActivities(
   deps: ActivityDeps,
 ): KasalActivities & KasalHitlActivities & KasalFlowActivities & KasalScheduleActivities {
+  const store = new ExecutionStore(deps.orm);
   const resolveModel = createModelResolver({
     orm: deps.orm,
     secrets: deps.secrets,
@@ -60,6 +65,7 @@ export function createActivities(
       timeoutMs: deps.llm.timeoutMs,
       streamTokens: deps.llm.stream,
       events,
+      store,
     }),
     ...createToolActivities({
       orm: deps.orm,
@@ -68,16 +74,22 @@ export function createActivities(
       environment: deps.tools,
       logger: deps.logger,
       events,
+      store,
     }),
     ...createMcpActivities({
       orm: deps.orm,
       secrets: deps.secrets,
       connections: deps.mcp,
       events,
+      store,
     }),
     ...createExecutionActivities({ orm: deps.orm }),
     ...createFlowActivities({ orm: deps.orm }),
-    ...createScheduleActivities({ orm: deps.orm, defaultModel: deps.llm.defaultModel }),
+    ...createScheduleActivities({
+      orm: deps.orm,
+      defaultModel: deps.llm.defaultModel,
+      historyLimits: deps.historyLimits,
+    }),
     ...createHitlActivities({
       orm: deps.orm,
       secrets: deps.secrets,

@@ -18,12 +18,16 @@ import {
   type LlmRequest,
   type LlmResponse,
 } from '../shared/llm/chat';
-import { stepKey, taskEventKey, type NewEvent } from './events';
+import { taskEventKey, type NewEvent } from '../shared/node/db/execution-events';
+import { stepKey } from './events';
 import type { ModelResolver } from './llm/model-resolver';
+import type { ExecutionStore } from './store/execution-store';
 
 const HEARTBEAT_INTERVAL_MS = 5000;
 /** How often streamed text is written as an event. */
 const TOKEN_FLUSH_MS = 100;
+/** How much of each message an `llm_call` event keeps. */
+const EVENT_MESSAGE_CHARS = 20_000;
 
 export function createLlmActivities(deps: {
   resolveModel: ModelResolver;
@@ -31,6 +35,7 @@ export function createLlmActivities(deps: {
   /** Stream completions and record the text as it arrives (`llm_token` events). */
   streamTokens: boolean;
   events: (events: NewEvent[]) => Promise<void>;
+  store: ExecutionStore;
 }) {
   const clients = new Map<string, OpenAI>();
   const clientFor = (baseURL: string | undefined, apiKey: string) => {
@@ -46,6 +51,20 @@ export function createLlmActivities(deps: {
 
   return {
     async callLlm(request: LlmRequest): Promise<LlmResponse> {
+      const cursor = request.conversation;
+      const added = await deps.store.resolveMessages(request.groupId, request.messages);
+      let messages = added;
+      if (cursor) {
+        const stored = await deps.store.conversation(
+          request.groupId,
+          cursor.id,
+          cursor.length,
+          cursor.length + added.length,
+        );
+        // An earlier attempt got its answer and then lost its worker: never pay for it twice.
+        if (stored.answer) return stored.answer;
+        messages = [...stored.messages, ...added];
+      }
       const target = await deps.resolveModel(request.groupId, request.model);
       const client = clientFor(target.baseURL, target.apiKey);
       const started = performance.now();
@@ -59,14 +78,16 @@ export function createLlmActivities(deps: {
           title: `LLM call: ${title}`,
           data: {
             model: target.model,
-            messages: request.messages,
+            // A stored conversation's event shows what this step added to it.
+            messages: added.map(clipped),
+            ...(cursor && { conversation: { id: cursor.id, earlier_messages: cursor.length } }),
             tools: request.tools.map((tool) => tool.name),
           },
         },
       ]);
       const body = {
         model: target.model,
-        messages: request.messages.map(toOpenAiMessage),
+        messages: messages.map(toOpenAiMessage),
         ...(request.tools.length > 0 && { tools: request.tools.map(toOpenAiTool) }),
         ...(request.model.temperature !== undefined && { temperature: request.model.temperature }),
         ...(request.model.max_tokens !== undefined && { max_tokens: request.model.max_tokens }),
@@ -93,6 +114,13 @@ export function createLlmActivities(deps: {
           model: answer.model || target.model,
           latency_ms: Math.round(performance.now() - started),
         };
+        if (cursor) {
+          const answer = assistantMessage(response, request.tools.length > 0);
+          await deps.store.append(request, cursor.id, cursor.length, [
+            ...added.map((message) => ({ message })),
+            { message: answer, response },
+          ]);
+        }
         await deps.events([
           {
             ...eventBase(request),
@@ -126,6 +154,25 @@ export function createLlmActivities(deps: {
         clearInterval(heartbeat);
       }
     },
+  };
+}
+
+/** The answer as the conversation keeps it; tool calls only when tools were offered. */
+function assistantMessage(response: LlmResponse, toolsOffered: boolean): ChatMessage {
+  return {
+    role: 'assistant',
+    content: response.content,
+    ...(toolsOffered && response.tool_calls.length > 0 && { tool_calls: response.tool_calls }),
+  };
+}
+
+function clipped(message: ChatMessage): ChatMessage {
+  if (typeof message.content !== 'string' || message.content.length <= EVENT_MESSAGE_CHARS) {
+    return message;
+  }
+  return {
+    ...message,
+    content: `${message.content.slice(0, EVENT_MESSAGE_CHARS)}… [${message.content.length} characters]`,
   };
 }
 

@@ -19,8 +19,10 @@ import {
   type McpServerSettings,
 } from '../shared/node/mcp/mcp-client';
 import type { PlannedTool } from '../shared/tools/tool-descriptor';
-import { toolEvent, type NewEvent } from './events';
+import type { NewEvent } from '../shared/node/db/execution-events';
+import { stepKey, toolEvent } from './events';
 import type { McpConnections } from './mcp/mcp-connections';
+import type { ExecutionStore } from './store/execution-store';
 import { parseToolCallArguments } from './tools/tool-error';
 
 export function createMcpActivities(deps: {
@@ -28,6 +30,7 @@ export function createMcpActivities(deps: {
   secrets: SecretBox;
   connections: McpConnections;
   events: (events: NewEvent[]) => Promise<void>;
+  store: ExecutionStore;
 }) {
   /** The server's settings; a deleted or disabled server fails the step for good. */
   async function settingsOf(groupId: string, serverId: string, name: string) {
@@ -121,8 +124,21 @@ export function createMcpActivities(deps: {
         result = { ok: false, error: (error as Error).message };
       }
       await deps.events([toolEvent(request, result, started)]);
-      return result;
+      return request.by_reference
+        ? deps.store.byReference(request, stepKey('output'), result)
+        : capped(result);
     },
+  };
+}
+
+/** A server's result is not capped by the server: keep an inline one well inside a payload. */
+const MAX_INLINE_RESULT_CHARS = 200_000;
+
+function capped(result: ToolResult): ToolResult {
+  if (!result.ok || result.output.length <= MAX_INLINE_RESULT_CHARS) return result;
+  return {
+    ok: true,
+    output: `${result.output.slice(0, MAX_INLINE_RESULT_CHARS)}… [cut at ${MAX_INLINE_RESULT_CHARS} of ${result.output.length} characters]`,
   };
 }
 

@@ -6,6 +6,7 @@
 import type { PreparedScheduledRun } from '../shared/contracts/activities';
 import type { FieldIssue } from '../shared/errors';
 import type { CrewPlan } from '../shared/plan/crew-plan';
+import type { HistoryLimits } from '../shared/plan/execution-state';
 import type { FlowPlan } from '../shared/plan/flow-plan';
 import {
   ExecutionEntity,
@@ -19,7 +20,11 @@ import { compileSavedTarget } from '../shared/node/definitions/compile-saved';
 
 type Ready = Extract<PreparedScheduledRun, { ok: true }>;
 
-export function createScheduleActivities(deps: { orm: Orm; defaultModel: string }) {
+export function createScheduleActivities(deps: {
+  orm: Orm;
+  defaultModel: string;
+  historyLimits: HistoryLimits;
+}) {
   return {
     async prepareScheduledRun(request: {
       scheduleId: string;
@@ -34,7 +39,7 @@ export function createScheduleActivities(deps: { orm: Orm; defaultModel: string 
         { id: executionId },
         { populate: ['plan'] },
       );
-      if (written) return fromRow(written);
+      if (written) return fromRow(written, deps.historyLimits);
 
       const schedule = await em.findOne(
         ScheduleEntity,
@@ -124,12 +129,12 @@ export function createScheduleActivities(deps: { orm: Orm; defaultModel: string 
         },
         { onConflictFields: ['id'], onConflictAction: 'ignore' },
       );
-      return ready(base, plan);
+      return ready(base, plan, deps.historyLimits);
     },
   };
 }
 
-function fromRow(row: Execution): PreparedScheduledRun {
+function fromRow(row: Execution, historyLimits: HistoryLimits): PreparedScheduledRun {
   // A run that could not be prepared was written without a plan.
   if (Object.keys(row.plan).length === 0) {
     return {
@@ -138,7 +143,7 @@ function fromRow(row: Execution): PreparedScheduledRun {
       executionId: row.id,
     };
   }
-  return ready(row, row.plan as unknown as CrewPlan | FlowPlan);
+  return ready(row, row.plan as unknown as CrewPlan | FlowPlan, historyLimits);
 }
 
 function ready(
@@ -150,10 +155,12 @@ function ready(
     flowId?: string | null;
   },
   plan: CrewPlan | FlowPlan,
+  historyLimits: HistoryLimits,
 ): Ready {
   const common = {
     ok: true as const,
     executionId: row.id,
+    history_limits: historyLimits,
     workflowId: row.workflowId,
     name: plan.name,
     ...(row.crewId && { crewId: row.crewId }),

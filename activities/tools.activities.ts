@@ -10,7 +10,9 @@ import type { SecretBox } from '../shared/node/crypto/secret-box';
 import type { Orm } from '../shared/node/db/orm';
 import type { Logger } from '../shared/node/logger';
 import { BUILTIN_TOOL_MAP, type BuiltinTool } from '../shared/tools/builtin-tools';
-import { toolEvent, type NewEvent } from './events';
+import type { NewEvent } from '../shared/node/db/execution-events';
+import { stepKey, toolEvent } from './events';
+import type { ExecutionStore } from './store/execution-store';
 import {
   ToolConfigError,
   type ToolEnvironment,
@@ -30,6 +32,7 @@ export function createToolActivities(deps: {
   environment: ToolEnvironment;
   logger: Logger;
   events: (events: NewEvent[]) => Promise<void>;
+  store: ExecutionStore;
 }) {
   return {
     async runTool(request: ToolRequest): Promise<ToolResult> {
@@ -48,7 +51,9 @@ export function createToolActivities(deps: {
         });
       }
       await deps.events([toolEvent(request, result, started)]);
-      return result;
+      return request.by_reference
+        ? deps.store.byReference(request, stepKey('output'), result)
+        : result;
     },
   };
 

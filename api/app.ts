@@ -34,6 +34,7 @@ import { addUsersRoutes } from './routes/users.routes';
 import { addMcpServersRoutes, addToolsRoutes } from './routes/tools.routes';
 import { addWebhooksRoutes } from './routes/webhooks.routes';
 import { EventsService } from './services/events.service';
+import { ExecutionReconciler } from './services/execution-reconciler';
 import { ExecutionsService } from './services/executions.service';
 import { HitlService } from './services/hitl.service';
 import { WebhooksService } from './services/webhooks.service';
@@ -110,6 +111,13 @@ export function createApp(deps: AppDeps): Express {
   const executions = new ExecutionsService({
     temporal: deps.temporal,
     taskQueue: deps.config.temporal.taskQueue,
+    historyLimits: deps.config.temporal.historyLimits,
+    reconciler: new ExecutionReconciler({
+      temporal: deps.temporal,
+      orm: deps.orm,
+      logger: deps.logger,
+      namespace: deps.config.temporal.namespace,
+    }),
     webUi: { url: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace },
     defaultModel: deps.config.llm.defaultModel,
     logger: deps.logger,

@@ -10,6 +10,7 @@ import { createLazyTemporalClient, createPayloadCodec } from '../shared/node/tem
 import { startTelemetry } from '../shared/node/telemetry';
 import { createApp } from './app';
 import { announceAdmin } from './admin-banner';
+import { ExecutionReconciler, startExecutionReconciler } from './services/execution-reconciler';
 import { ScheduleSync, startScheduleSweep } from './services/schedule-sync';
 import { ensureAdmin } from './services/seed.service';
 
@@ -40,6 +41,11 @@ runMain('api', async () => {
     logger,
     intervalMs: SCHEDULE_SWEEP_MS,
   });
+  const stopReconciler = startExecutionReconciler(
+    new ExecutionReconciler({ temporal, orm, logger, namespace: config.temporal.namespace }),
+    logger,
+    config.temporal.reconcileIntervalMs,
+  );
   const { port } = server.address() as AddressInfo;
   logger.info(
     { port, database: config.database.type, temporal: config.temporal.address },
@@ -53,6 +59,7 @@ runMain('api', async () => {
     setTimeout(() => server.closeAllConnections(), 2000).unref();
     await closed;
     await stopSweep();
+    await stopReconciler();
     await temporal.connection.close();
     await orm.close();
     await telemetry?.shutdown();

@@ -54,6 +54,7 @@ export async function createKasalWorker(deps: KasalWorkerDeps): Promise<KasalWor
       tools: config.tools,
       mcp,
       webhooks: config.webhooks,
+      historyLimits: config.temporal.historyLimits,
     }),
   });
   return {

@@ -2,11 +2,17 @@
  * The agent loop, run in the workflow so every step is in history: LLM step → tool steps → …
  * until a final answer, then the task's checks (JSON schema, guardrail) with bounded revisions.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { FAILURE_TYPES } from '../shared/errors';
-import type { ChatMessage, ToolCall, ToolResult } from '../shared/llm/chat';
+import {
+  toolResultText,
+  type MessageText,
+  type ToolCall,
+  type ToolResult,
+} from '../shared/llm/chat';
 import type { AgentPlan, TaskPlan } from '../shared/plan/crew-plan';
 import type { PlannedTool, ToolDescriptor } from '../shared/tools/tool-descriptor';
+import { Conversation } from './conversation';
 import { ExecutionRejected, ExecutionStopped, type CrewRun } from './crew-run';
 import {
   checkJsonSchema,
@@ -28,6 +34,8 @@ import {
 export const TASK_FAILED = FAILURE_TYPES.taskFailed;
 export const MAX_DELEGATIONS_PER_TASK = 10;
 export const MAX_HUMAN_REVIEWS = 3;
+/** Agent loops started since this patch keep their conversation in the platform's store. */
+export const CONVERSATION_IN_STORE = 'conversation-in-store';
 
 export interface AgentJob {
   /** The crew task this work counts towards (usage, progress). */
@@ -45,7 +53,7 @@ export interface AgentJob {
     | 'own_tools'
     | 'human_input'
   >;
-  context: string;
+  context: MessageText;
   /** Agents this one may delegate to or question; empty: no delegation tools. */
   coworkers: AgentPlan[];
   step?: string;
@@ -66,12 +74,16 @@ export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer
     ...toolsOf(job),
     ...(job.coworkers.length > 0 ? [DELEGATE_WORK_TOOL, ASK_QUESTION_TOOL] : []),
   ];
-  const messages: ChatMessage[] = [
+  const conversation = new Conversation(patched(CONVERSATION_IN_STORE));
+  conversation.add(
     { role: 'system', content: systemPrompt(agent) },
     { role: 'user', content: taskPrompt(task, job.context) },
-  ];
+  );
   if (job.coworkers.length > 0) {
-    messages.push({ role: 'user', content: `Your coworkers are: ${coworkerList(job.coworkers)}.` });
+    conversation.add({
+      role: 'user',
+      content: `Your coworkers are: ${coworkerList(job.coworkers)}.`,
+    });
   }
   const deadline =
     agent.max_execution_time === undefined
@@ -106,26 +118,23 @@ export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer
   for (;;) {
     const outOfSteps =
       steps >= agent.max_iter || (deadline !== undefined && Date.now() >= deadline);
-    if (outOfSteps) messages.push({ role: 'user', content: FINAL_ANSWER_NOW });
-    const response = await run.callLlm(job.taskKey, agent, messages, outOfSteps ? [] : offered, {
-      ...(job.step !== undefined && { step: job.step }),
-    });
+    if (outOfSteps) conversation.add({ role: 'user', content: FINAL_ANSWER_NOW });
+    const response = await run.callLlm(
+      job.taskKey,
+      agent,
+      conversation,
+      outOfSteps ? [] : offered,
+      { ...(job.step !== undefined && { step: job.step }) },
+    );
     steps += 1;
 
     if (response.tool_calls.length > 0 && !outOfSteps) {
-      messages.push({
-        role: 'assistant',
-        content: response.content,
-        tool_calls: response.tool_calls,
-      });
-      const results = await Promise.all(response.tool_calls.map((call) => useTool(run, job, call)));
+      const results = await Promise.all(
+        response.tool_calls.map((call) => useTool(run, job, call, conversation.stored)),
+      );
       response.tool_calls.forEach((call, index) => {
         const result = results[index] as ToolResult;
-        messages.push({
-          role: 'tool',
-          tool_call_id: call.id,
-          content: result.ok ? result.output : `Error: ${result.error}`,
-        });
+        conversation.add({ role: 'tool', tool_call_id: call.id, content: toolResultText(result) });
       });
       // result_as_answer: the tool's result is proposed as the task's answer, as it came.
       const direct = results.find(
@@ -138,7 +147,7 @@ export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer
       if (direct?.ok) {
         const verdict = await consider(direct.output);
         if (typeof verdict !== 'string') return verdict;
-        messages.push({ role: 'user', content: verdict });
+        conversation.add({ role: 'user', content: verdict });
       }
       continue;
     }
@@ -146,7 +155,7 @@ export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer
     const answer = response.content ?? '';
     const verdict = await consider(answer);
     if (typeof verdict !== 'string') return verdict;
-    messages.push({ role: 'assistant', content: answer }, { role: 'user', content: verdict });
+    conversation.add({ role: 'user', content: verdict });
   }
 }
 
@@ -231,13 +240,19 @@ async function judge(
   return { ok: false, feedback: `guardrail "${requirement}": ${feedback}` };
 }
 
-async function useTool(run: CrewRun, job: AgentJob, call: ToolCall): Promise<ToolResult> {
+async function useTool(
+  run: CrewRun,
+  job: AgentJob,
+  call: ToolCall,
+  byReference: boolean,
+): Promise<ToolResult> {
   if (call.name === DELEGATE_WORK_TOOL.name || call.name === ASK_QUESTION_TOOL.name) {
     return delegate(run, job, call);
   }
   const tool = toolsOf(job).find((candidate) => candidate.name === call.name);
   if (!tool) return { ok: false, error: `there is no tool named '${call.name}'` };
-  return run.callTool(job.taskKey, call, tool);
+  // A result proposed as the task's answer is needed whole.
+  return run.callTool(job.taskKey, call, tool, byReference && !tool.result_as_answer);
 }
 
 /** Delegation and questions to coworkers: a coworker's own agent loop, recorded as steps. */

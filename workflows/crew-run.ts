@@ -7,13 +7,13 @@ import type { KasalActivities } from '../shared/contracts/activities';
 import {
   addUsage,
   NO_USAGE,
-  type ChatMessage,
   type LlmResponse,
+  type NewChatMessage,
   type ToolCall,
   type ToolResult,
 } from '../shared/llm/chat';
-import type { AgentPlan, CrewPlan } from '../shared/plan/crew-plan';
-import type { ExecutionProgress, TaskState } from '../shared/plan/execution-state';
+import type { AgentPlan, CrewPlan, TaskPlan } from '../shared/plan/crew-plan';
+import type { ExecutionProgress, HistoryLimits, TaskState } from '../shared/plan/execution-state';
 import { llmFacing, type PlannedTool, type ToolDescriptor } from '../shared/tools/tool-descriptor';
 import {
   LLM_ACTIVITY,
@@ -21,6 +21,7 @@ import {
   PERSISTENCE_ACTIVITY,
   TOOL_ACTIVITY,
 } from './activity-options';
+import { Conversation } from './conversation';
 import { withMcpTools } from './mcp-tools';
 import { ApprovalDesk } from './approvals';
 import { RateLimiter } from './rate-limiter';
@@ -51,6 +52,18 @@ export interface CrewWorkflowInput {
   executionId: string;
   groupId: string;
   plan: CrewPlan;
+  /** When the run continues as new (absent: when Temporal suggests it). */
+  history_limits?: HistoryLimits;
+  /** Set when this run continues an earlier run of the same execution. */
+  resume?: CrewResume;
+}
+
+/** What a run hands to the run that continues it; the plan goes with it as it stands. */
+export interface CrewResume {
+  /** Progress so far. Earlier outputs are in the store; only the latest completed one travels. */
+  progress: ExecutionProgress;
+  /** The position in `plan.tasks` of the next task to start. */
+  next: number;
 }
 
 /** A person rejected a task's answer (human_input); ends the run as REJECTED. */
@@ -87,7 +100,7 @@ export class CrewRun {
       },
       () => this.progress.stop_requested,
     );
-    this.progress = {
+    this.progress = input.resume?.progress ?? {
       status: 'RUNNING',
       stop_requested: false,
       usage: NO_USAGE,
@@ -106,6 +119,31 @@ export class CrewRun {
 
   get plan(): CrewPlan {
     return this.currentPlan;
+  }
+
+  /** The input of the run that continues this one at `next` of `tasks` (as planned). */
+  continuation(tasks: readonly TaskPlan[], next: number): CrewWorkflowInput {
+    const lastDone = this.progress.tasks.findLast((task) => task.status === 'COMPLETED');
+    const { planning: _planned, ...plan } = this.plan;
+    return {
+      executionId: this.input.executionId,
+      groupId: this.input.groupId,
+      plan: { ...plan, tasks: [...tasks] },
+      ...(this.input.history_limits && { history_limits: this.input.history_limits }),
+      resume: {
+        next,
+        progress: {
+          status: this.progress.status,
+          stop_requested: this.progress.stop_requested,
+          usage: this.progress.usage,
+          tasks: this.progress.tasks.map((task) => {
+            if (task === lastDone) return task;
+            const { output: _output, output_json: _json, ...rest } = task;
+            return rest;
+          }),
+        },
+      },
+    };
   }
 
   /** Lists the attached MCP servers' tools (when there are any) and pins them in the plan. */
@@ -134,11 +172,11 @@ export class CrewRun {
     });
   }
 
-  /** One LLM step of `agent` working on task `taskKey`. */
+  /** One LLM step of `agent` working on task `taskKey`: a conversation, or one question. */
   async callLlm(
     taskKey: string,
     agent: AgentPlan,
-    messages: ChatMessage[],
+    messages: Conversation | NewChatMessage[],
     offered: ToolDescriptor[],
     options: { json?: boolean; step?: string } = {},
   ): Promise<LlmResponse> {
@@ -155,10 +193,11 @@ export class CrewRun {
       taskKey,
       step,
       model: agent.llm,
-      messages,
+      ...(messages instanceof Conversation ? messages.request() : { messages }),
       tools: offered.map(llmFacing),
       ...(options.json && { json: true }),
     });
+    if (messages instanceof Conversation) messages.answered(response, offered.length > 0);
     const state = this.task(taskKey);
     state.usage = addUsage(state.usage, response.usage);
     state.llm_calls.push({
@@ -173,16 +212,22 @@ export class CrewRun {
 
   /**
    * One tool call (built-in or MCP); a failure comes back as an observation for the agent.
-   * A tool that caches answers an identical earlier call without running again.
+   * A tool that caches answers an identical earlier call without running again. By reference:
+   * a long result is stored and comes back as a preview with its key (see ToolResult).
    */
-  async callTool(taskKey: string, call: ToolCall, tool: PlannedTool): Promise<ToolResult> {
+  async callTool(
+    taskKey: string,
+    call: ToolCall,
+    tool: PlannedTool,
+    byReference: boolean,
+  ): Promise<ToolResult> {
     this.throwIfStopRequested();
-    if (!tool.cache) return this.runTool(taskKey, call, tool);
+    if (!tool.cache) return this.runTool(taskKey, call, tool, byReference);
     // The same name can be another server's tool, or the same tool with other settings.
     const key = JSON.stringify([tool.name, tool.mcp ?? null, tool.config ?? null, call.arguments]);
     const cached = this.toolCache.get(key);
     if (cached) return cached;
-    const running = this.runTool(taskKey, call, tool);
+    const running = this.runTool(taskKey, call, tool, byReference);
     this.toolCache.set(key, running);
     const result = await running.catch((error: unknown) => {
       this.toolCache.delete(key);
@@ -192,7 +237,12 @@ export class CrewRun {
     return result;
   }
 
-  private async runTool(taskKey: string, call: ToolCall, tool: PlannedTool): Promise<ToolResult> {
+  private async runTool(
+    taskKey: string,
+    call: ToolCall,
+    tool: PlannedTool,
+    byReference: boolean,
+  ): Promise<ToolResult> {
     this.progress.current_step = `tool ${call.name} (${taskKey})`;
     this.task(taskKey).tool_calls += 1;
     const request = {
@@ -201,6 +251,7 @@ export class CrewRun {
       taskKey,
       name: call.name,
       arguments: call.arguments,
+      ...(byReference && { by_reference: true }),
     };
     return tool.mcp
       ? mcpTools(

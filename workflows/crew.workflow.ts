@@ -4,14 +4,19 @@
  * task to a manager who delegates. Every LLM and tool call is an activity.
  */
 import {
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
+  condition,
+  continueAsNew,
   isCancellation,
+  patched,
   setHandler,
 } from '@temporalio/workflow';
+import { taskOutputKey, type MessageText } from '../shared/llm/chat';
 import type { AgentPlan, TaskPlan } from '../shared/plan/crew-plan';
 import type { CrewResult } from '../shared/plan/execution-state';
-import { runAgent, TASK_FAILED, type AgentAnswer } from './agent-loop';
+import { CONVERSATION_IN_STORE, runAgent, TASK_FAILED, type AgentAnswer } from './agent-loop';
 import {
   CrewRun,
   ExecutionRejected,
@@ -21,6 +26,7 @@ import {
 } from './crew-run';
 import { progressQuery, stopSignal } from './definitions';
 import { innermostMessage } from './failure-message';
+import { historyFull } from './history-budget';
 import { planTasks } from './planning';
 import { publishStatus } from './status';
 
@@ -32,15 +38,25 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
   setHandler(stopSignal, () => run.requestStop());
   const { executionId } = input;
 
+  let continuation: CrewWorkflowInput;
   try {
-    await persistence.markExecutionRunning({ executionId });
-    publishStatus('RUNNING');
-    await run.attachMcpTools();
-    const tasks = run.plan.planning ? await planTasks(run) : run.plan.tasks;
-    const outputs = await runTasks(run, tasks);
-    const last = tasks[tasks.length - 1];
-    const final = last ? outputs.get(last.key) : undefined;
-    return await finish(run, 'COMPLETED', outputs, final);
+    let tasks = run.plan.tasks;
+    if (!input.resume) {
+      await persistence.markExecutionRunning({ executionId });
+      publishStatus('RUNNING');
+      await run.attachMcpTools();
+      tasks = run.plan.planning ? await planTasks(run) : run.plan.tasks;
+    }
+    const ran = await runTasks(run, tasks, input.resume?.next ?? 0);
+    if (ran.continueAt === undefined) {
+      const last = tasks[tasks.length - 1];
+      const final = last ? ran.outputs.get(last.key) : undefined;
+      return await finish(run, 'COMPLETED', ran.outputs, final);
+    }
+    // The history is long: the next run goes on from the next task, with the state by reference.
+    await run.approvals.drain();
+    await condition(allHandlersFinished);
+    continuation = run.continuation(tasks, ran.continueAt);
   } catch (error) {
     if (error instanceof ExecutionStopped) {
       const outputs = completedOutputs(run);
@@ -94,27 +110,45 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
       cause: error as Error,
     });
   }
+  return await continueAsNew<typeof crewWorkflow>(continuation);
 }
 
-/** Runs the tasks; returns each task's answer by key. */
+/**
+ * Runs the tasks from position `from`; returns each task's answer by key (those this run did,
+ * and the latest one before it), or where to continue as new when the history is long.
+ */
 async function runTasks(
   run: CrewRun,
   tasks: readonly TaskPlan[],
-): Promise<Map<string, AgentAnswer>> {
-  const outputs = new Map<string, AgentAnswer>();
+  from: number,
+): Promise<{ outputs: Map<string, AgentAnswer>; continueAt?: number }> {
+  const outputs = new Map<string, AgentAnswer>(
+    run.progress.tasks.flatMap((task) =>
+      task.status === 'COMPLETED' && task.output !== undefined
+        ? [[task.key, { output: task.output, json: task.output_json }]]
+        : [],
+    ),
+  );
   const running = new Map<string, Promise<AgentAnswer>>();
   const asyncRuns: Promise<AgentAnswer>[] = [];
   let failure: unknown;
+  let continueAt: number | undefined;
   try {
-    for (const task of tasks) {
+    for (const [index, task] of tasks.entries()) {
+      if (index < from) continue;
       run.throwIfStopRequested();
+      // Only between tasks with nothing running alongside is the state small enough to carry.
+      if (running.size === 0 && index > from && historyFull(run.input.history_limits)) {
+        continueAt = index;
+        break;
+      }
       const context = await Promise.all(
         task.context.map(async (key) => ({
           key,
           answer: outputs.get(key) ?? (await running.get(key)),
         })),
       );
-      const started = runTask(run, task, contextText(run, context)).then((answer) => {
+      const started = runTask(run, task, context).then((answer) => {
         outputs.set(task.key, answer);
         running.delete(task.key);
         return answer;
@@ -141,16 +175,22 @@ async function runTasks(
     rejected.find((reason) => reason instanceof ExecutionStopped) ??
     rejected[0];
   if (first !== undefined) throw first as Error;
-  return outputs;
+  return { outputs, ...(continueAt !== undefined && { continueAt }) };
 }
 
-async function runTask(run: CrewRun, task: TaskPlan, context: string): Promise<AgentAnswer> {
+async function runTask(
+  run: CrewRun,
+  task: TaskPlan,
+  context: { key: string; answer: AgentAnswer | undefined }[],
+): Promise<AgentAnswer> {
   const state = run.task(task.key);
   state.status = 'RUNNING';
   state.started_at = new Date(Date.now()).toISOString();
+  const stored = patched(CONVERSATION_IN_STORE);
   await run.saveTask(task.key);
   try {
-    const answer = await runAgent(run, jobFor(run, task, context));
+    const job = jobFor(run, task, stored ? contextRefs(run, context) : contextText(run, context));
+    const answer = await runAgent(run, job);
     state.status = 'COMPLETED';
     state.output = answer.output;
     if (answer.json !== undefined) state.output_json = answer.json;
@@ -166,7 +206,7 @@ async function runTask(run: CrewRun, task: TaskPlan, context: string): Promise<A
   }
 }
 
-function jobFor(run: CrewRun, task: TaskPlan, context: string) {
+function jobFor(run: CrewRun, task: TaskPlan, context: MessageText) {
   const { plan } = run;
   if (plan.process === 'hierarchical' && plan.manager) {
     return { taskKey: task.key, agent: plan.manager, task, context, coworkers: plan.agents };
@@ -184,13 +224,25 @@ function contextText(
 ): string {
   return context
     .filter((item) => item.answer !== undefined)
-    .map((item) => {
-      const task = run.plan.tasks.find((candidate) => candidate.key === item.key);
-      const title = task?.name ?? item.key;
-      return `Output of "${title}":\n${item.answer?.output ?? ''}`;
-    })
+    .map((item) => `Output of "${taskTitle(run, item.key)}":\n${item.answer?.output ?? ''}`)
     .join('\n\n');
 }
+
+/** The context as references to the tasks' stored outputs: each travels through history once. */
+function contextRefs(
+  run: CrewRun,
+  context: { key: string; answer: AgentAnswer | undefined }[],
+): MessageText {
+  return context
+    .filter((item) => item.answer !== undefined || run.task(item.key).status === 'COMPLETED')
+    .flatMap((item, index) => [
+      `${index > 0 ? '\n\n' : ''}Output of "${taskTitle(run, item.key)}":\n`,
+      { stored: taskOutputKey(run.input.executionId, item.key) },
+    ]);
+}
+
+const taskTitle = (run: CrewRun, key: string) =>
+  run.plan.tasks.find((candidate) => candidate.key === key)?.name ?? key;
 
 function completedOutputs(run: CrewRun): Map<string, AgentAnswer> {
   return new Map(

@@ -23,7 +23,7 @@ import type { KasalFlowActivities } from '../shared/contracts/activities';
 import { FAILURE_TYPES } from '../shared/errors';
 import { evaluateExpression, isTruthy } from '../shared/flows/expression';
 import { addUsage, NO_USAGE } from '../shared/llm/chat';
-import type { CrewResult } from '../shared/plan/execution-state';
+import type { CrewResult, HistoryLimits } from '../shared/plan/execution-state';
 import type { FlowPlan, FlowRouterPlan, FlowStepPlan } from '../shared/plan/flow-plan';
 import type { FlowProgress, FlowStepState } from '../shared/plan/flow-state';
 import { SEARCH_ATTRIBUTE_KEYS } from '../shared/search-attributes';
@@ -39,6 +39,8 @@ export interface FlowWorkflowInput {
   executionId: string;
   groupId: string;
   plan: FlowPlan;
+  /** When its crews continue as new. */
+  history_limits?: HistoryLimits;
 }
 
 export interface FlowResult {
@@ -128,7 +130,14 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
     try {
       result = await executeChild(crewWorkflow, {
         workflowId: childId,
-        args: [{ executionId: stepExecutionId, groupId, plan: crew }],
+        args: [
+          {
+            executionId: stepExecutionId,
+            groupId,
+            plan: crew,
+            ...(input.history_limits && { history_limits: input.history_limits }),
+          },
+        ],
         typedSearchAttributes: [
           { key: SEARCH_ATTRIBUTE_KEYS.groupId, value: groupId },
           { key: SEARCH_ATTRIBUTE_KEYS.executionKind, value: 'crew' },

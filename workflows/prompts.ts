@@ -1,4 +1,5 @@
-/** The words agents are given. Changing them changes new runs only (they are not in history). */
+/** The words agents are given. Changing them changes what new steps send, never replay. */
+import type { MessageText } from '../shared/llm/chat';
 import type { AgentPlan, TaskPlan } from '../shared/plan/crew-plan';
 import type { ToolDescriptor } from '../shared/tools/tool-descriptor';
 
@@ -13,10 +14,11 @@ export function systemPrompt(agent: AgentPlan): string {
     .join('\n');
 }
 
+/** The task as the agent reads it; context that is stored stays stored (by reference). */
 export function taskPrompt(
   task: Pick<TaskPlan, 'description' | 'expected_output' | 'output_json' | 'markdown'>,
-  context: string,
-): string {
+  context: MessageText,
+): MessageText {
   const parts = [
     `Current task: ${task.description}`,
     `\nThis is the expected criteria for your final answer: ${task.expected_output}`,
@@ -27,8 +29,13 @@ export function taskPrompt(
     );
   }
   if (task.markdown) parts.push('\nFormat your answer in Markdown.');
+  const begin = '\nBegin! This is VERY important to you, do your best work.';
+  if (typeof context !== 'string') {
+    const intro = `${parts.join('\n')}\n\nThis is the context you are working with:\n`;
+    return context.length > 0 ? [intro, ...context, `\n${begin}`] : [...parts, begin].join('\n');
+  }
   if (context.trim()) parts.push(`\nThis is the context you are working with:\n${context}`);
-  parts.push('\nBegin! This is VERY important to you, do your best work.');
+  parts.push(begin);
   return parts.join('\n');
 }
 

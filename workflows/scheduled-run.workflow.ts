@@ -66,7 +66,11 @@ export async function scheduledRunWorkflow(input: ScheduledRunInput): Promise<Sc
     staticSummary: `${run.kind === 'flow' ? 'Flow' : 'Crew'} · ${run.name} (scheduled)`,
     staticDetails: `Kasal execution \`${run.executionId}\` in group \`${groupId}\`, started by schedule \`${scheduleId}\``,
   };
-  const args = { executionId: run.executionId, groupId };
+  const args = {
+    executionId: run.executionId,
+    groupId,
+    ...(run.history_limits && { history_limits: run.history_limits }),
+  };
   const result =
     run.kind === 'flow'
       ? await executeChild(flowWorkflow, { ...options, args: [{ ...args, plan: run.plan }] })

@@ -65,6 +65,10 @@ export const ExecutionSummarySchema = z
     schedule_id: z.uuid().nullable().describe('The schedule that started it'),
     workflow_id: z.string(),
     error: z.string().nullable(),
+    warning: z
+      .string()
+      .nullable()
+      .describe('A problem that has not ended the run, e.g. its workflow task keeps failing'),
     usage: Usage.nullable(),
     created_by: z.uuid(),
     created_at: z.string(),

@@ -16,6 +16,7 @@ import type { FlowSpec } from '../../shared/schemas/flow.schema';
 import {
   FINAL_STATUSES,
   type ExecutionProgress,
+  type HistoryLimits,
   type TaskState,
 } from '../../shared/plan/execution-state';
 import { CrewSpecSchema, type CrewSpec } from '../../shared/schemas/crew.schema';
@@ -37,6 +38,7 @@ import {
 } from '../../shared/node/definitions/saved-definitions';
 import type { Logger } from '../../shared/node/logger';
 import { ApiError, conflict, notFound, validationError } from '../http/errors';
+import type { ExecutionReconciler } from './execution-reconciler';
 import { iso } from './serialize';
 
 const QUERY_TIMEOUT_MS = 3000;
@@ -46,6 +48,10 @@ export interface ExecutionsDeps {
   /** Where the Temporal Web UI shows this namespace's workflows. */
   webUi: { url: string; namespace: string };
   taskQueue: string;
+  /** When runs continue as new; travels with each run. */
+  historyLimits: HistoryLimits;
+  /** Repairs the row of an execution whose workflow no longer answers. */
+  reconciler?: ExecutionReconciler;
   defaultModel: string;
   logger: Logger;
 }
@@ -190,7 +196,14 @@ export class ExecutionsService {
       await this.deps.temporal.workflow.start(WORKFLOW_TYPES[run.kind], {
         taskQueue: this.deps.taskQueue,
         workflowId: execution.workflowId,
-        args: [{ executionId: execution.id, groupId: execution.groupId, plan: run.plan }],
+        args: [
+          {
+            executionId: execution.id,
+            groupId: execution.groupId,
+            plan: run.plan,
+            history_limits: this.deps.historyLimits,
+          },
+        ],
         typedSearchAttributes: newExecutionSearchAttributes(execution),
         memo: { name: execution.name },
         staticSummary: `${run.kind === 'flow' ? 'Flow' : 'Crew'} · ${execution.name}`,
@@ -208,8 +221,15 @@ export class ExecutionsService {
   }
 
   async get(em: EntityManager, groupId: string, id: string) {
-    const execution = await this.find(em, groupId, id);
-    const running = !FINAL_STATUSES.includes(execution.status);
+    let execution = await this.find(em, groupId, id);
+    let live: unknown;
+    if (!FINAL_STATUSES.includes(execution.status)) {
+      live = await this.query(execution, execution.kind === 'flow' ? 'flowProgress' : 'progress');
+      // No answer: the workflow may be gone without a word (terminated, say); the row says so now.
+      if (live === undefined && (await this.deps.reconciler?.check(em, execution))) {
+        execution = await this.find(em.fork(), groupId, id);
+      }
+    }
     const result =
       execution.output !== null && execution.output !== undefined
         ? {
@@ -225,19 +245,19 @@ export class ExecutionsService {
     };
 
     if (execution.kind === 'flow') {
-      const live = running ? await this.query<FlowProgress>(execution, 'flowProgress') : undefined;
-      const progress = live ?? (execution.progress as FlowProgress | null | undefined);
+      const flowLive = live as FlowProgress | undefined;
+      const progress = flowLive ?? (execution.progress as FlowProgress | null | undefined);
       return {
         ...common,
         tasks: [],
         current_step: null,
         stop_requested: progress?.stop_requested ?? false,
-        live: live !== undefined,
-        approvals: live?.approvals ?? [],
+        live: flowLive !== undefined,
+        approvals: flowLive?.approvals ?? [],
         flow: progress
           ? { state: progress.state, steps: progress.steps, routes: progress.routes }
           : null,
-        ...(live && { usage: live.usage }),
+        ...(flowLive && { usage: flowLive.usage }),
       };
     }
 
@@ -246,14 +266,15 @@ export class ExecutionsService {
       { executionId: id },
       { orderBy: { position: 'asc' } },
     );
-    const progress = running
-      ? await this.query<ExecutionProgress>(execution, 'progress')
-      : undefined;
+    const progress = live as ExecutionProgress | undefined;
     // A scheduled run that could not be prepared has no plan.
     const plan = execution.plan as unknown as Partial<CrewPlan>;
     const byKey = new Map(rows.map((row) => [row.taskKey, serializeTaskState(taskStateOf(row))]));
+    const rowOf = new Map(rows.map((row) => [row.taskKey, row]));
     const tasks = progress
-      ? progress.tasks.map(serializeTaskState)
+      ? progress.tasks.map((task) =>
+          serializeTaskState(withStoredOutput(task, rowOf.get(task.key))),
+        )
       : (plan.tasks ?? []).map(
           (task) => byKey.get(task.key) ?? pendingTask(task.key, task.name, task.agent),
         );
@@ -419,6 +440,7 @@ export function serializeExecution(execution: Execution) {
     schedule_id: execution.scheduleId ?? null,
     workflow_id: execution.workflowId,
     error: execution.error ?? null,
+    warning: execution.warning ?? null,
     usage: execution.usage ?? null,
     created_by: execution.createdBy,
     created_at: iso(execution.createdAt),
@@ -461,6 +483,16 @@ function taskStateOf(row: ExecutionTask): TaskState {
     delegations: row.delegations,
     ...(row.startedAt != null && { started_at: iso(row.startedAt) }),
     ...(row.finishedAt != null && { finished_at: iso(row.finishedAt) }),
+  };
+}
+
+/** A run that continued as new reports earlier outputs by reference: their rows have them. */
+function withStoredOutput(task: TaskState, row: ExecutionTask | undefined): TaskState {
+  if (task.output !== undefined || row?.output == null) return task;
+  return {
+    ...task,
+    output: row.output,
+    ...(row.outputJson != null && { output_json: row.outputJson }),
   };
 }
 

@@ -2,7 +2,9 @@
 import type { EntityManager } from '@mikro-orm/core';
 import {
   AgentEntity,
+  ConversationMessageEntity,
   CrewEntity,
+  ExecutionBlobEntity,
   FlowEntity,
   GroupEntity,
   GroupMembershipEntity,
@@ -78,6 +80,9 @@ export async function deleteGroupContents(em: EntityManager, groupId: string): P
   }
   await em.nativeDelete(ModelConfigEntity, { groupId });
   await em.nativeDelete(WebhookEntity, { groupId });
+  // What runs kept outside history: tool results and conversations.
+  await em.nativeDelete(ExecutionBlobEntity, { groupId });
+  await em.nativeDelete(ConversationMessageEntity, { groupId });
   // Schedules stop starting runs now; the schedule sweep deletes them and their Temporal side.
   await em.nativeUpdate(ScheduleEntity, { groupId }, { syncState: 'deleting' });
   await em.nativeDelete(GroupMembershipEntity, { groupId });

@@ -13,7 +13,7 @@ import type {
 } from '../llm/chat';
 import type { PlannedTool } from '../tools/tool-descriptor';
 import type { CrewPlan } from '../plan/crew-plan';
-import type { ExecutionStatus, TaskState } from '../plan/execution-state';
+import type { ExecutionStatus, HistoryLimits, TaskState } from '../plan/execution-state';
 import type { FlowPlan } from '../plan/flow-plan';
 
 export interface FinishExecution {
@@ -114,6 +114,8 @@ export type PreparedScheduledRun =
       name: string;
       crewId?: string;
       flowId?: string;
+      /** When the run continues as new (absent in runs prepared before it existed). */
+      history_limits?: HistoryLimits;
     } & ({ kind: 'crew'; plan: CrewPlan } | { kind: 'flow'; plan: FlowPlan }))
   | {
       ok: false;

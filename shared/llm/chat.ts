@@ -15,6 +15,32 @@ export type ChatMessage =
   | { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] }
   | { role: 'tool'; tool_call_id: string; content: string };
 
+/** A text kept in the platform's store (a tool result, a task output), in history as its key. */
+export interface StoredText {
+  stored: string;
+  chars?: number;
+}
+
+/** A completed task's output (its execution task row), by reference: later tasks' context. */
+export const TASK_OUTPUT_PREFIX = 'task-output:';
+export const taskOutputKey = (executionId: string, taskKey: string): string =>
+  `${TASK_OUTPUT_PREFIX}${executionId}:${taskKey}`;
+
+/** Message text as a workflow writes it: plain, or parts of which some are stored texts. */
+export type MessageText = string | (string | StoredText)[];
+
+/** A message a workflow adds to a conversation: its texts may be stored ones. */
+export type NewChatMessage =
+  | { role: 'system' | 'user'; content: MessageText }
+  | { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: MessageText };
+
+/** A conversation kept in the platform's store, and how many messages it had when sent. */
+export interface ConversationCursor {
+  id: string;
+  length: number;
+}
+
 export interface TokenUsage {
   prompt_tokens: number;
   completion_tokens: number;
@@ -66,7 +92,12 @@ export interface LlmRequest {
   taskKey?: string;
   step?: string;
   model: ModelSettings;
-  messages: ChatMessage[];
+  /**
+   * Without `conversation`: the whole conversation. With it: the messages to add to the stored
+   * conversation (at `conversation.length`) before the call; the answer is stored after them.
+   */
+  messages: NewChatMessage[];
+  conversation?: ConversationCursor;
   tools: ToolDescriptor[];
   /** Ask for a JSON object answer (`response_format: json_object`). */
   json?: boolean;
@@ -90,6 +121,8 @@ export interface ToolRequest {
   arguments: string;
   /** The tool's settings pinned in the plan (no secrets). */
   config?: Record<string, unknown>;
+  /** Store a long result and return a preview with its key, instead of the whole text. */
+  by_reference?: boolean;
 }
 
 /** One call of an MCP server's tool. */
@@ -101,5 +134,15 @@ export interface McpToolRequest extends ToolRequest {
   tool: string;
 }
 
-/** A failing tool is an observation for the agent, not a crash of the run. */
-export type ToolResult = { ok: true; output: string } | { ok: false; error: string };
+/**
+ * A failing tool is an observation for the agent, not a crash of the run. A long output asked
+ * for by reference is stored: `output` is then its beginning, `stored` the whole.
+ */
+export type ToolResult =
+  { ok: true; output: string; stored?: StoredText } | { ok: false; error: string };
+
+/** What the agent reads of a tool's result. */
+export function toolResultText(result: ToolResult): MessageText {
+  if (!result.ok) return `Error: ${result.error}`;
+  return result.stored ? [result.stored] : result.output;
+}

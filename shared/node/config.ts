@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { HistoryLimits } from '../plan/execution-state';
 import { DEFAULT_TASK_QUEUE } from '../task-queues';
 
 const booleanFlag = (fallback: boolean) =>
@@ -49,6 +50,9 @@ export const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
   TEMPORAL_UI_URL: optionalString,
+  KASAL_HISTORY_MAX_EVENTS: z.coerce.number().int().min(100).max(40_000).default(10_000),
+  KASAL_HISTORY_MAX_BYTES: z.coerce.number().int().min(100_000).max(40_000_000).default(4_194_304),
+  KASAL_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(15),
 
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   JWT_ISSUER: z.string().default('kasal'),
@@ -122,6 +126,10 @@ export interface Config {
     uiUrl: string;
     /** KASAL_PAYLOAD_KEYS as configured; see payloadKeys(). */
     payloadKeys?: string;
+    /** When runs continue as new (Temporal refuses histories past 51,200 events or 50 MB). */
+    historyLimits: HistoryLimits;
+    /** How often the API compares unfinished executions with their workflows. */
+    reconcileIntervalMs: number;
   };
   auth: {
     /** JWT_SECRET as configured; the API resolves a missing one with `resolveJwtSecret`. */
@@ -202,6 +210,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       uiUrl: env.TEMPORAL_UI_URL ?? `http://${uiHost}:8233`,
       ...(env.KASAL_PAYLOAD_KEYS && { payloadKeys: env.KASAL_PAYLOAD_KEYS }),
+      historyLimits: {
+        max_events: env.KASAL_HISTORY_MAX_EVENTS,
+        max_bytes: env.KASAL_HISTORY_MAX_BYTES,
+      },
+      reconcileIntervalMs: env.KASAL_RECONCILE_INTERVAL_SECONDS * 1000,
     },
     auth: {
       ...(env.JWT_SECRET && { jwtSecret: env.JWT_SECRET }),

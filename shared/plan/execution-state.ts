@@ -64,3 +64,12 @@ export interface CrewResult {
   tasks: Record<string, string>;
   usage: TokenUsage;
 }
+
+/**
+ * When a run continues as new: past either figure of its history (and whenever Temporal
+ * suggests it), at the next point where its state is small. Chosen by whoever starts the run.
+ */
+export interface HistoryLimits {
+  max_events: number;
+  max_bytes: number;
+}

@@ -39,6 +39,8 @@ export const ExecutionEntity = defineEntity({
     output: p.text().nullable(),
     outputJson: p.json<unknown>().nullable(),
     error: p.text().nullable(),
+    /** Something wrong that has not ended the run (e.g. its workflow task keeps failing). */
+    warning: p.text().nullable(),
     usage: p.json<TokenUsage>().nullable(),
     /** A flow's live picture: its state and each step's status, kept by the flow workflow. */
     progress: p.json<Record<string, unknown>>().nullable(),

@@ -1,6 +1,7 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { AgentEntity, CrewEntity, FlowEntity, TaskEntity } from './definition.entities';
 import { ExecutionEventEntity } from './execution-event.entity';
+import { ConversationMessageEntity, ExecutionBlobEntity } from './execution-store.entities';
 import { ExecutionEntity, ExecutionTaskEntity } from './execution.entities';
 import { GroupEntity } from './group.entity';
 import { GroupMembershipEntity } from './group-membership.entity';
@@ -13,6 +14,7 @@ import { UserEntity } from './user.entity';
 export * from './api-key.entity';
 export * from './definition.entities';
 export * from './execution-event.entity';
+export * from './execution-store.entities';
 export * from './execution.entities';
 export * from './group.entity';
 export * from './group-membership.entity';
@@ -34,6 +36,8 @@ export const ALL_ENTITIES = [
   ExecutionEntity,
   ExecutionTaskEntity,
   ExecutionEventEntity,
+  ExecutionBlobEntity,
+  ConversationMessageEntity,
   ModelConfigEntity,
   ApprovalEntity,
   WebhookEntity,

@@ -7,6 +7,7 @@ import { Migration20261122015313_ModelPrices } from './Migration20261122015313_M
 import { Migration20261122023358_ToolsAndMcpServers } from './Migration20261122023358_ToolsAndMcpServers';
 import { Migration20261122031500_McpTrigger } from './Migration20261122031500_McpTrigger';
 import { Migration20261122031600_Schedules } from './Migration20261122031600_Schedules';
+import { Migration20261129084336_HistoryBudget } from './Migration20261129084336_HistoryBudget';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121232741_Initial', class: Migration20261121232741_Initial },
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   },
   { name: 'Migration20261122031500_McpTrigger', class: Migration20261122031500_McpTrigger },
   { name: 'Migration20261122031600_Schedules', class: Migration20261122031600_Schedules },
+  { name: 'Migration20261129084336_HistoryBudget', class: Migration20261129084336_HistoryBudget },
 ];

@@ -1,0 +1,161 @@
+/**
+ * The execution store: large texts and conversations kept in the platform's database instead of
+ * Temporal's history. Every write is insert-once under a key the caller derives from the step,
+ * so a retried activity reads and writes exactly what its first attempt did.
+ */
+import type { EntityManager } from '@mikro-orm/core';
+import {
+  TASK_OUTPUT_PREFIX,
+  type ChatMessage,
+  type LlmResponse,
+  type MessageText,
+  type NewChatMessage,
+  type StoredText,
+  type ToolResult,
+} from '../../shared/llm/chat';
+import {
+  ConversationMessageEntity,
+  ExecutionBlobEntity,
+  ExecutionTaskEntity,
+  type ConversationMessage,
+} from '../../shared/node/db/entities';
+import type { Orm } from '../../shared/node/db/orm';
+
+/** Results longer than this travel by reference when the workflow asks for it. */
+export const INLINE_TEXT_CHARS = 2_000;
+/** How much of a stored result the workflow still sees (for logs and the Web UI). */
+export const PREVIEW_CHARS = 300;
+
+export interface Owner {
+  executionId: string;
+  groupId: string;
+}
+
+export class ExecutionStore {
+  constructor(private readonly orm: Orm) {}
+
+  /** Stores `content` under `key` (the first write wins) and returns its reference. */
+  async putText(
+    owner: Owner,
+    key: string,
+    content: string,
+    em?: EntityManager,
+  ): Promise<StoredText> {
+    await (em ?? this.orm.em.fork()).upsert(
+      ExecutionBlobEntity,
+      { key, executionId: owner.executionId, groupId: owner.groupId, content },
+      { onConflictFields: ['key'], onConflictAction: 'ignore' },
+    );
+    return { stored: key, chars: content.length };
+  }
+
+  /** A successful result longer than INLINE_TEXT_CHARS, stored; others as they are. */
+  async byReference(owner: Owner, key: string, result: ToolResult): Promise<ToolResult> {
+    if (!result.ok || result.output.length <= INLINE_TEXT_CHARS) return result;
+    const stored = await this.putText(owner, key, result.output);
+    return { ok: true, output: preview(result.output), stored };
+  }
+
+  /** Messages with every stored text replaced by its content (of this group only). */
+  async resolveMessages(groupId: string, messages: NewChatMessage[]): Promise<ChatMessage[]> {
+    const keys = messages.flatMap((message) => storedKeys(message.content));
+    const texts = await this.texts(groupId, keys);
+    const resolve = (text: MessageText): string =>
+      typeof text === 'string'
+        ? text
+        : text
+            .map((part) => (typeof part === 'string' ? part : (texts.get(part.stored) as string)))
+            .join('');
+    return messages.map((message): ChatMessage => {
+      if (message.role === 'assistant') return message;
+      if (message.role === 'tool') return { ...message, content: resolve(message.content) };
+      return { role: message.role, content: resolve(message.content) };
+    });
+  }
+
+  /** The first `length` messages of a conversation, and the stored answer at `length + added`. */
+  async conversation(
+    groupId: string,
+    conversationId: string,
+    length: number,
+    answerSeq: number,
+  ): Promise<{ messages: ChatMessage[]; answer?: LlmResponse }> {
+    const rows = await this.orm.em
+      .fork()
+      .find(
+        ConversationMessageEntity,
+        { conversationId, groupId, $or: [{ seq: { $lt: length } }, { seq: answerSeq }] },
+        { orderBy: { seq: 'asc' } },
+      );
+    const earlier = rows.filter((row) => row.seq < length);
+    if (earlier.length !== length) {
+      throw new Error(
+        `conversation ${conversationId} has ${earlier.length} stored messages, expected ${length}`,
+      );
+    }
+    const answer = rows.find((row) => row.seq === answerSeq)?.response ?? undefined;
+    return { messages: earlier.map((row) => row.message), ...(answer && { answer }) };
+  }
+
+  /** Writes messages at `from`, `from + 1`, …; a message already there stays as it is. */
+  async append(
+    owner: Owner,
+    conversationId: string,
+    from: number,
+    messages: { message: ChatMessage; response?: LlmResponse }[],
+  ): Promise<void> {
+    if (messages.length === 0) return;
+    const rows: Omit<ConversationMessage, 'createdAt'>[] = messages.map((entry, index) => ({
+      key: `${conversationId}:${from + index}`,
+      conversationId,
+      seq: from + index,
+      executionId: owner.executionId,
+      groupId: owner.groupId,
+      message: entry.message,
+      response: entry.response ?? null,
+    }));
+    await this.orm.em.fork().upsertMany(ConversationMessageEntity, rows, {
+      onConflictFields: ['key'],
+      onConflictAction: 'ignore',
+    });
+  }
+
+  private async texts(groupId: string, keys: string[]): Promise<Map<string, string>> {
+    if (keys.length === 0) return new Map();
+    const unique = [...new Set(keys)];
+    const em = this.orm.em.fork();
+    const blobKeys = unique.filter((key) => !key.startsWith(TASK_OUTPUT_PREFIX));
+    const blobs =
+      blobKeys.length > 0
+        ? await em.find(ExecutionBlobEntity, { key: { $in: blobKeys }, groupId })
+        : [];
+    const texts = new Map(blobs.map((row) => [row.key, row.content]));
+    for (const key of unique.filter((candidate) => candidate.startsWith(TASK_OUTPUT_PREFIX))) {
+      texts.set(key, await this.taskOutput(em, key));
+    }
+    const missing = unique.find((key) => !texts.has(key));
+    if (missing !== undefined) throw new Error(`stored text '${missing}' was not found`);
+    return texts;
+  }
+
+  /** A completed task's output, from its execution task row (`task-output:<execution>:<task>`). */
+  private async taskOutput(em: EntityManager, key: string): Promise<string> {
+    const rest = key.slice(TASK_OUTPUT_PREFIX.length);
+    const split = rest.indexOf(':');
+    const row = await em.findOne(
+      ExecutionTaskEntity,
+      { executionId: rest.slice(0, split), taskKey: rest.slice(split + 1), status: 'COMPLETED' },
+      { fields: ['output'] },
+    );
+    if (row?.output == null) throw new Error(`task output '${key}' was not found`);
+    return row.output;
+  }
+}
+
+const storedKeys = (text: MessageText | null): string[] =>
+  text === null || typeof text === 'string'
+    ? []
+    : text.flatMap((part) => (typeof part === 'string' ? [] : [part.stored]));
+
+const preview = (text: string) =>
+  `${text.slice(0, PREVIEW_CHARS)}… [${text.length} characters, stored]`;

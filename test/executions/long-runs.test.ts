@@ -1,0 +1,249 @@
+/**
+ * Long runs: conversations and long tool results travel through history by reference, so an
+ * agent loop of 200 steps with 20 KB tool results keeps every payload small and its history
+ * linear; a crew of 100 tasks continues as new (several runs of one workflow id) with its
+ * stream, progress, stop and approvals working across the boundary.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
+import { createPayloadCodec } from '../../shared/node/temporal/connection';
+import { temporalAddress, type ApiHarness } from '../support/api-harness';
+import { finishedExecution, startPlatform, type Platform } from '../support/platform';
+import { waitFor } from '../support/processes';
+import { lastUserPrompt, type ScriptedLlmServer } from '../support/scripted-llm-server';
+import { readSse } from '../support/sse-client';
+
+jest.setTimeout(300_000);
+
+const DOCUMENT_CHARS = 20_000;
+const PAYLOAD_WARNING_BYTES = 256 * 1024;
+
+/** Each event's encoded size, in history order. */
+async function historyEventSizes(client: Client, workflowId: string, runId?: string) {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  return (history.events ?? []).map((event) => ({
+    type: event.eventType,
+    bytes: proto.api.history.v1.HistoryEvent.encode(event).finish().length,
+  }));
+}
+
+/** The runs of one workflow id, oldest first (more than one after continue-as-new). */
+async function runsOf(client: Client, workflowId: string) {
+  const runs = [];
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    runs.push(run);
+  }
+  return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+}
+
+const taskNumber = (prompt: string) => Number(/Task number (\d+)/.exec(prompt)?.[1]);
+
+describe('long runs', () => {
+  let platform: Platform;
+  let llm: ScriptedLlmServer;
+  let api: ApiHarness;
+  let client: Client;
+
+  beforeAll(async () => {
+    const files = mkdtempSync(path.join(tmpdir(), 'kasal-long-'));
+    writeFileSync(
+      path.join(files, 'document.txt'),
+      'research notes '.repeat(2000).slice(0, DOCUMENT_CHARS),
+    );
+    platform = await startPlatform({
+      KASAL_TOOLS_FILE_ROOT: files,
+      // Small enough that a crew of 100 tasks continues as new several times.
+      KASAL_HISTORY_MAX_EVENTS: '400',
+      LLM_STREAM: 'false',
+    });
+    ({ llm, api } = platform);
+    client = new Client({
+      connection: await Connection.connect({ address: temporalAddress() }),
+      dataConverter: { payloadCodecs: [createPayloadCodec(api.config)] },
+    });
+  });
+  afterAll(async () => {
+    await client?.connection.close();
+    await platform?.close();
+  });
+  beforeEach(() => {
+    llm.requests.length = 0;
+  });
+
+  const start = async (crew: Record<string, unknown>) => {
+    const started = await api.http.post('/api/v1/executions', {
+      token: api.adminToken,
+      body: { crew },
+    });
+    expect(started.status).toBe(202);
+    return started.body as { execution_id: string; workflow_id: string };
+  };
+
+  it('runs an agent loop of 200 steps with 20 KB tool results in a small, linear history', async () => {
+    const TOOL_STEPS = 199;
+    llm.respondWith((request) => {
+      const toolMessages = request.body.messages.filter((message) => message.role === 'tool');
+      return toolMessages.length < TOOL_STEPS
+        ? { toolCalls: [{ name: 'read_file', arguments: { path: 'document.txt' } }] }
+        : { content: `Read ${toolMessages.length} times` };
+    });
+    const { execution_id: id, workflow_id: workflowId } = await start({
+      name: 'Deep research',
+      agents: [{ id: 'r', role: 'Researcher', goal: 'Read', tools: ['read_file'], max_iter: 200 }],
+      tasks: [{ id: 'read', description: 'Read the document', expected_output: 'x', agent: 'r' }],
+    });
+    const execution = await finishedExecution(api, id, { timeoutMs: 240_000 });
+    expect(execution.status).toBe('COMPLETED');
+    expect(execution.result.output).toBe(`Read ${TOOL_STEPS} times`);
+
+    // The LLM saw every tool result whole, in order, exactly as without the store.
+    expect(llm.requests).toHaveLength(TOOL_STEPS + 1);
+    const last = llm.requests.at(-1)!.body.messages;
+    const results = last.filter((message) => message.role === 'tool');
+    expect(results).toHaveLength(TOOL_STEPS);
+    for (const result of results) expect(String(result.content)).toHaveLength(DOCUMENT_CHARS);
+    expect(last.map((message) => message.role).slice(0, 4)).toEqual([
+      'system',
+      'user',
+      'assistant',
+      'tool',
+    ]);
+
+    const events = await historyEventSizes(client, workflowId);
+    const biggest = Math.max(...events.map((event) => event.bytes));
+    expect(biggest).toBeLessThan(PAYLOAD_WARNING_BYTES);
+    const total = events.reduce((sum, event) => sum + event.bytes, 0);
+    // ~20 KB per step would be the results inline; by reference a step costs a few KB.
+    expect(total / (TOOL_STEPS + 1)).toBeLessThan(8_000);
+    // Linear: the second half of the history costs about what the first half does.
+    const half = Math.floor(events.length / 2);
+    const firstHalf = events.slice(0, half).reduce((sum, event) => sum + event.bytes, 0);
+    const secondHalf = events.slice(half).reduce((sum, event) => sum + event.bytes, 0);
+    expect(secondHalf / firstHalf).toBeLessThan(1.5);
+  });
+
+  const hundredTasks = (humanInputAt?: number) => ({
+    name: 'Hundred tasks',
+    agents: [{ id: 'a', role: 'Worker', goal: 'Work' }],
+    tasks: Array.from({ length: 100 }, (_, index) => ({
+      id: `t${index + 1}`,
+      description: `Task number ${index + 1}`,
+      expected_output: 'x',
+      agent: 'a',
+      ...(index + 1 === humanInputAt && { human_input: true }),
+    })),
+  });
+  const answerByTask = () =>
+    llm.respondWith((request) => ({
+      content: `output ${taskNumber(lastUserPrompt(request))}`,
+    }));
+
+  it('runs a crew of 100 tasks across continue-as-new, streaming and reporting progress', async () => {
+    answerByTask();
+    const { execution_id: id, workflow_id: workflowId } = await start(hundredTasks());
+    const stream = readSse(
+      `${api.http.baseUrl}/api/v1/executions/${id}/stream`,
+      { authorization: `Bearer ${api.adminToken}` },
+      { timeoutMs: 240_000 },
+    );
+
+    // After the first continue-as-new the live progress still shows the earlier tasks' outputs.
+    await waitFor(
+      'a second run',
+      async () => (await runsOf(client, workflowId)).length > 1 || undefined,
+      120_000,
+    );
+    const live = (await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken })).body;
+    if (live.live) {
+      expect(live.tasks[0]).toMatchObject({ key: 't1', status: 'COMPLETED', output: 'output 1' });
+    }
+
+    const execution = await finishedExecution(api, id, { timeoutMs: 240_000 });
+    expect(execution.status).toBe('COMPLETED');
+    expect(execution.result.output).toBe('output 100');
+    expect(execution.tasks).toHaveLength(100);
+    expect(execution.tasks.every((task: any) => task.status === 'COMPLETED')).toBe(true);
+    expect(execution.tasks.map((task: any) => task.output)).toEqual(
+      Array.from({ length: 100 }, (_, index) => `output ${index + 1}`),
+    );
+    expect(execution.usage.total_tokens).toBeGreaterThan(0);
+
+    const runs = await runsOf(client, workflowId);
+    expect(runs.length).toBeGreaterThan(1);
+    expect(runs.slice(0, -1).every((run) => run.status.name === 'CONTINUED_AS_NEW')).toBe(true);
+    expect(runs.at(-1)!.status.name).toBe('COMPLETED');
+    // Each run carries the execution's search attributes.
+    for (const run of runs) expect(run.searchAttributes.KasalGroupId).toBeDefined();
+
+    // Every task received the previous task's output as context, across the boundaries too.
+    for (const request of llm.requests) {
+      const number = taskNumber(lastUserPrompt(request));
+      if (number > 1) expect(lastUserPrompt(request)).toContain(`output ${number - 1}`);
+    }
+    expect(llm.requests).toHaveLength(100);
+
+    const { events } = await stream;
+    const types = events.map((event) => event.event);
+    expect(types.filter((type) => type === 'task_started')).toHaveLength(100);
+    expect(types.filter((type) => type === 'task_completed')).toHaveLength(100);
+    expect(types.filter((type) => type === 'crew_started')).toHaveLength(1);
+    expect(types).toContain('crew_completed');
+
+    for (const run of runs) {
+      const sizes = await historyEventSizes(client, workflowId, run.runId);
+      expect(sizes.length).toBeLessThan(600);
+    }
+  });
+
+  it('stops gracefully after a continue-as-new, keeping the last output', async () => {
+    answerByTask();
+    const { execution_id: id, workflow_id: workflowId } = await start(hundredTasks());
+    await waitFor(
+      'a second run',
+      async () => (await runsOf(client, workflowId)).length > 1 || undefined,
+      120_000,
+    );
+    const stop = await api.http.post(`/api/v1/executions/${id}/stop`, {
+      token: api.adminToken,
+      body: {},
+    });
+    expect(stop.status).toBe(202);
+    const stopAt = llm.requests.length;
+
+    const execution = await finishedExecution(api, id, { timeoutMs: 120_000 });
+    expect(execution.status).toBe('STOPPED');
+    const done = execution.tasks.filter((task: any) => task.status === 'COMPLETED');
+    expect(done.length).toBeGreaterThanOrEqual(stopAt - 1);
+    expect(done.length).toBeLessThan(100);
+    expect(execution.result.output).toBe(done.at(-1).output);
+    expect(execution.tasks.at(-1).status).toBe('PENDING');
+  });
+
+  it('waits for an approval in a later run and goes on when it is given', async () => {
+    answerByTask();
+    const { execution_id: id, workflow_id: workflowId } = await start(hundredTasks(80));
+    const approvalId = await waitFor(
+      'the approval of task 80',
+      async () => {
+        const current = (await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken }))
+          .body;
+        return current.status === 'WAITING_FOR_APPROVAL'
+          ? (current.approvals?.[0]?.id as string | undefined)
+          : undefined;
+      },
+      120_000,
+    );
+    expect((await runsOf(client, workflowId)).length).toBeGreaterThan(1);
+    const decided = await api.http.post(`/api/v1/hitl/approvals/${approvalId}/approve`, {
+      token: api.adminToken,
+      body: {},
+    });
+    expect(decided.status).toBe(200);
+    const execution = await finishedExecution(api, id, { timeoutMs: 120_000 });
+    expect(execution.status).toBe('COMPLETED');
+    expect(execution.result.output).toBe('output 100');
+  });
+});
