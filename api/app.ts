@@ -117,6 +117,7 @@ export function createApp(deps: AppDeps): Express {
       orm: deps.orm,
       logger: deps.logger,
       namespace: deps.config.temporal.namespace,
+      serverLimits: deps.config.temporal.serverHistoryLimits,
     }),
     webUi: { url: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace },
     defaultModel: deps.config.llm.defaultModel,

@@ -42,7 +42,13 @@ runMain('api', async () => {
     intervalMs: SCHEDULE_SWEEP_MS,
   });
   const stopReconciler = startExecutionReconciler(
-    new ExecutionReconciler({ temporal, orm, logger, namespace: config.temporal.namespace }),
+    new ExecutionReconciler({
+      temporal,
+      orm,
+      logger,
+      namespace: config.temporal.namespace,
+      serverLimits: config.temporal.serverHistoryLimits,
+    }),
     logger,
     config.temporal.reconcileIntervalMs,
   );

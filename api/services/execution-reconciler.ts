@@ -7,7 +7,11 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { FINAL_STATUSES, type ExecutionStatus } from '../../shared/plan/execution-state';
+import {
+  FINAL_STATUSES,
+  type ExecutionStatus,
+  type HistoryLimits,
+} from '../../shared/plan/execution-state';
 import {
   ExecutionEntity,
   ExecutionTaskEntity,
@@ -27,6 +31,8 @@ const TEMPORAL_TIMEOUT_MS = 5000;
 /** Rows checked per sweep; a cursor walks through all of them over successive sweeps. */
 const SWEEP_BATCH = 50;
 const SWEEP_CONCURRENCY = 4;
+/** Past this share of the server's history limits a step may already have been refused. */
+const LIMIT_MARGIN = 0.9;
 
 const UNFINISHED: ExecutionStatus[] = ['PENDING', 'RUNNING', 'WAITING_FOR_APPROVAL'];
 
@@ -39,7 +45,14 @@ export class ExecutionReconciler {
   private cursor = '';
 
   constructor(
-    private readonly deps: { temporal: Client; orm: Orm; logger: Logger; namespace: string },
+    private readonly deps: {
+      temporal: Client;
+      orm: Orm;
+      logger: Logger;
+      namespace: string;
+      /** The server's history limits: a run close to them can record no more steps. */
+      serverLimits: HistoryLimits;
+    },
   ) {}
 
   /** Checks the next batch of unfinished executions; returns how many rows it changed. */
@@ -47,7 +60,7 @@ export class ExecutionReconciler {
     const em = this.deps.orm.em.fork();
     const rows = await em.find(
       ExecutionEntity,
-      { status: { $in: UNFINISHED }, id: { $gt: this.cursor } },
+      { status: { $in: UNFINISHED }, ...(this.cursor && { id: { $gt: this.cursor } }) },
       { orderBy: { id: 'asc' }, limit: SWEEP_BATCH },
     );
     this.cursor = rows.length < SWEEP_BATCH ? '' : (rows[rows.length - 1]?.id ?? '');
@@ -105,8 +118,18 @@ export class ExecutionReconciler {
         reason: 'Its workflow was never started or no longer exists in Temporal',
       };
     }
-    const status = description.raw.workflowExecutionInfo?.status;
+    const info = description.raw.workflowExecutionInfo;
+    const status = info?.status;
     if (status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+      const full = this.historyAtLimit(
+        Number(info?.historyLength ?? 0),
+        Number(info?.historySizeBytes ?? 0),
+      );
+      if (full) {
+        // The server refuses the run's next step and would wait for ever: end it visibly.
+        await this.withDeadline(() => handle.terminate(full));
+        return { kind: 'ended', status: 'FAILED', reason: full };
+      }
       const attempt = description.raw.pendingWorkflowTask?.attempt ?? 0;
       if (attempt < FAILING_TASK_ATTEMPTS) return { kind: 'warning', warning: null };
       const failure = await this.lastTaskFailure(row.workflowId);
@@ -124,6 +147,15 @@ export class ExecutionReconciler {
       default:
         return { kind: 'ended', status: 'FAILED', reason };
     }
+  }
+
+  /** Why a run can record no more steps, when its history is at the server's limits. */
+  private historyAtLimit(events: number, bytes: number): string | undefined {
+    const limits = this.deps.serverLimits;
+    if (events < limits.max_events * LIMIT_MARGIN && bytes < limits.max_bytes * LIMIT_MARGIN) {
+      return undefined;
+    }
+    return `The run's history reached Temporal's limit (${events} events, ${bytes} bytes of ${limits.max_events} events or ${limits.max_bytes} bytes): it could record no more steps`;
   }
 
   /** Why a closed workflow ended, in words, from its closing event alone. */

@@ -52,6 +52,8 @@ export const EnvSchema = z.object({
   TEMPORAL_UI_URL: optionalString,
   KASAL_HISTORY_MAX_EVENTS: z.coerce.number().int().min(100).max(40_000).default(10_000),
   KASAL_HISTORY_MAX_BYTES: z.coerce.number().int().min(100_000).max(40_000_000).default(4_194_304),
+  TEMPORAL_HISTORY_LIMIT_EVENTS: z.coerce.number().int().min(100).default(51_200),
+  TEMPORAL_HISTORY_LIMIT_BYTES: z.coerce.number().int().min(100_000).default(52_428_800),
   KASAL_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(15),
 
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
@@ -128,6 +130,8 @@ export interface Config {
     payloadKeys?: string;
     /** When runs continue as new (Temporal refuses histories past 51,200 events or 50 MB). */
     historyLimits: HistoryLimits;
+    /** The server's own history limits (Temporal's defaults unless its operator changed them). */
+    serverHistoryLimits: HistoryLimits;
     /** How often the API compares unfinished executions with their workflows. */
     reconcileIntervalMs: number;
   };
@@ -213,6 +217,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       historyLimits: {
         max_events: env.KASAL_HISTORY_MAX_EVENTS,
         max_bytes: env.KASAL_HISTORY_MAX_BYTES,
+      },
+      serverHistoryLimits: {
+        max_events: env.TEMPORAL_HISTORY_LIMIT_EVENTS,
+        max_bytes: env.TEMPORAL_HISTORY_LIMIT_BYTES,
       },
       reconcileIntervalMs: env.KASAL_RECONCILE_INTERVAL_SECONDS * 1000,
     },

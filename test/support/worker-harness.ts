@@ -4,7 +4,6 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { createLogger } from '../../shared/node/logger';
 import { createKasalWorker } from '../../worker/create-worker';
 import type { ApiHarness } from './api-harness';
-import { temporalAddress } from './api-harness';
 
 export interface WorkerHarness {
   worker: Worker;
@@ -22,7 +21,7 @@ export async function startWorker(api: ApiHarness): Promise<WorkerHarness> {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const connection = await NativeConnection.connect({ address: temporalAddress() });
+  const connection = await NativeConnection.connect({ address: api.config.temporal.address });
   const kasalWorker = await createKasalWorker({
     connection,
     config: api.config,

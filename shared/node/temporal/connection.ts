@@ -1,5 +1,5 @@
 /** Temporal client wiring shared by the API and the worker. */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, QueryRejectCondition } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../search-attributes';
 import type { PayloadCodec } from '@temporalio/common';
@@ -30,6 +30,10 @@ export function createLazyTemporalClient(
     connection,
     namespace: settings.namespace,
     dataConverter: { payloadCodecs: [codec] },
+    // A closed workflow answers no progress query: its row, not a replay, is the truth.
+    workflow: {
+      queryRejectCondition: QueryRejectCondition.NOT_OPEN,
+    },
     ...(telemetry && { interceptors: { workflow: telemetry.clientInterceptors } }),
   });
 }
