@@ -5,9 +5,11 @@
  * Independent branches run in parallel; approval gates on edges wait for a person.
  */
 import {
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
   condition,
+  continueAsNew,
   defineQuery,
   executeChild,
   getExternalWorkflowHandle,
@@ -17,15 +19,12 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { Validator } from '@cfworker/json-schema';
 import { fillCrewPlan, stepScope } from '../shared/compiler/fill-crew-plan';
 import type { KasalFlowActivities } from '../shared/contracts/activities';
 import { FAILURE_TYPES } from '../shared/errors';
-import { evaluateExpression, isTruthy } from '../shared/flows/expression';
-import { addUsage, NO_USAGE } from '../shared/llm/chat';
-import type { CrewResult, HistoryLimits } from '../shared/plan/execution-state';
-import type { FlowPlan, FlowRouterPlan, FlowStepPlan } from '../shared/plan/flow-plan';
-import type { FlowProgress, FlowStepState } from '../shared/plan/flow-state';
+import type { CrewResult } from '../shared/plan/execution-state';
+import type { FlowStepPlan } from '../shared/plan/flow-plan';
+import type { FlowProgress } from '../shared/plan/flow-state';
 import { SEARCH_ATTRIBUTE_KEYS } from '../shared/search-attributes';
 import { PERSISTENCE_ACTIVITY } from './activity-options';
 import { ApprovalDesk } from './approvals';
@@ -33,47 +32,26 @@ import { innermostMessage } from './failure-message';
 import { crewWorkflow } from './crew.workflow';
 import { persistence } from './crew-run';
 import { stopSignal } from './definitions';
+import {
+  FlowRejected,
+  FlowRun,
+  FlowStopped,
+  type FlowResult,
+  type FlowWorkflowInput,
+} from './flow-run';
+import { historyFull } from './history-budget';
 import { publishStatus } from './status';
 
-export interface FlowWorkflowInput {
-  executionId: string;
-  groupId: string;
-  plan: FlowPlan;
-  /** When its crews continue as new. */
-  history_limits?: HistoryLimits;
-}
-
-export interface FlowResult {
-  status: 'COMPLETED' | 'STOPPED';
-  output?: string;
-  state: Record<string, unknown>;
-  steps: Record<string, string>;
-}
+export type { FlowResult, FlowWorkflowInput };
 
 export const flowProgressQuery = defineQuery<FlowProgress>('flowProgress');
 
 const flows = proxyActivities<KasalFlowActivities>(PERSISTENCE_ACTIVITY);
 
-/** Ends a flow as REJECTED (a person said no, or an approval timed out with auto_reject). */
-class FlowRejected extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FlowRejected';
-  }
-}
-
 export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult> {
   const { plan, executionId, groupId } = input;
-  const state = JSON.parse(JSON.stringify(plan.state.initial)) as Record<string, unknown>;
-  const progress: FlowProgress = {
-    status: 'RUNNING',
-    state,
-    steps: plan.steps.map((step) => ({ id: step.id, name: step.name, status: 'PENDING', runs: 0 })),
-    routes: [],
-    approvals: [],
-    usage: NO_USAGE,
-    stop_requested: false,
-  };
+  const run = new FlowRun(input);
+  const { progress, state } = run;
   const desk = new ApprovalDesk(
     { executionId, groupId },
     (waiting) => {
@@ -95,17 +73,11 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
     }
   });
 
-  const outputs = new Map<string, CrewResult>();
-  const stepOutputs = () =>
-    Object.fromEntries([...outputs].map(([id, result]) => [id, result.output ?? '']));
-  const taken = new Set<string>();
-  const stepState = (id: string) => progress.steps.find((step) => step.id === id) as FlowStepState;
-  const stepPlan = (id: string) => plan.steps.find((step) => step.id === id) as FlowStepPlan;
   const save = () =>
     flows.recordFlowProgress({ executionId, progress: { ...progress, approvals: desk.waiting } });
 
   const runCrew = async (step: FlowStepPlan, feedback?: string): Promise<CrewResult> => {
-    const current = stepState(step.id);
+    const current = run.step(step.id);
     if (progress.stop_requested) throw new FlowStopped();
     current.runs += 1;
     current.status = 'RUNNING';
@@ -113,6 +85,7 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
     current.execution_id = stepExecutionId;
     const filled = fillCrewPlan(step.crew, stepScope(step.defaults, state, step.inputs));
     const crew = feedback ? withFeedback(filled, feedback) : filled;
+    // The workflow id and the run counts outlive continue-as-new: a child id never repeats.
     const childId = `${workflowInfo().workflowId}-${step.id}-${current.runs}`;
     await flows.createStepExecution({
       id: stepExecutionId,
@@ -154,57 +127,31 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
     } finally {
       runningChildren.delete(childId);
     }
-    progress.usage = addUsage(progress.usage, result.usage);
+    run.addUsage(result.usage);
     if (result.status === 'STOPPED') {
       current.status = 'STOPPED';
       throw new FlowStopped();
     }
-    outputs.set(step.id, result);
-    absorb(step, result);
-    current.status = 'COMPLETED';
-    if (result.output !== undefined) current.output = result.output;
+    run.complete(step, result);
     await save();
     return result;
-  };
-
-  /** A crew's structured output is merged into the state; `output_key` keeps its text too. */
-  const absorb = (step: FlowStepPlan, result: CrewResult) => {
-    const json = result.output_json;
-    if (json !== null && typeof json === 'object' && !Array.isArray(json))
-      Object.assign(state, json);
-    if (step.output_key && result.output !== undefined) state[step.output_key] = result.output;
-    if (plan.state.schema) {
-      const check = new Validator(plan.state.schema, '2020-12', false).validate(state);
-      if (!check.valid) {
-        const reason = check.errors
-          .slice(0, 3)
-          .map((error) => `${error.instanceLocation}: ${error.error}`)
-          .join('; ');
-        throw ApplicationFailure.create({
-          type: FAILURE_TYPES.flowFailed,
-          nonRetryable: true,
-          message: `After step '${step.id}' the state no longer matches its schema (${reason})`,
-        });
-      }
-    }
   };
 
   /** Approval gates on the edges into `step` from sources that are done. */
   const passGates = async (step: FlowStepPlan) => {
     for (const gate of plan.gates.filter(
-      (candidate) => candidate.to === step.id && outputs.has(candidate.from),
+      (candidate) => candidate.to === step.id && run.outcomes.has(candidate.from),
     )) {
       for (;;) {
-        stepState(step.id).status = 'WAITING_FOR_APPROVAL';
+        run.step(step.id).status = 'WAITING_FOR_APPROVAL';
         await save();
+        const subject = run.outcomes.get(gate.from)?.output;
         const outcome = await desk.request({
           kind: 'gate',
           gate_from: gate.from,
           gate_to: gate.to,
           message: gate.message,
-          ...(outputs.get(gate.from)?.output !== undefined && {
-            subject: outputs.get(gate.from)?.output,
-          }),
+          ...(subject !== undefined && { subject }),
           allowed_approvers: gate.allowed_approvers,
           require_comment: gate.require_comment,
           timeout_action: gate.timeout_action,
@@ -230,43 +177,18 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
           );
         }
         // retry: the source step runs again with the reviewer's comment, then the gate asks again.
-        await runCrew(stepPlan(gate.from), outcome.comment ?? 'Please revise your work.');
+        await runCrew(run.stepPlan(gate.from), outcome.comment ?? 'Please revise your work.');
       }
     }
   };
 
-  const chooseRoute = (router: FlowRouterPlan): string | undefined => {
-    const scope: Record<string, unknown> = { ...state };
-    for (const [id, result] of outputs) {
-      const json = result.output_json;
-      scope[id] = {
-        ...(json !== null && typeof json === 'object' ? json : {}),
-        output: result.output ?? null,
-      };
-    }
-    const route = router.routes.find((candidate) =>
-      isTruthy(evaluateExpression(candidate.expression, scope)),
-    );
-    return route?.name ?? router.default_route;
-  };
-
-  const ready = (step: FlowStepPlan): boolean => {
-    const listen = step.listen;
-    if (!listen) return false;
-    if ('router' in listen) return taken.has(`${listen.router}/${listen.route}`);
-    return listen.condition === 'AND'
-      ? listen.to.every((source) => outputs.has(source))
-      : listen.to.some((source) => outputs.has(source));
-  };
-
   const scope = new CancellationScope();
-  const started = new Set<string>();
   const finished: { id: string; error?: unknown }[] = [];
   let running = 0;
   const launch = (id: string) => {
-    started.add(id);
+    run.started.add(id);
     running += 1;
-    const step = stepPlan(id);
+    const step = run.stepPlan(id);
     scope
       .run(async () => {
         await passGates(step);
@@ -278,11 +200,15 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
       );
   };
 
-  let last: CrewResult | undefined;
+  let continuation: FlowWorkflowInput | undefined;
   try {
-    await persistence.markExecutionRunning({ executionId });
-    publishStatus('RUNNING');
-    plan.start.forEach(launch);
+    if (input.resume) {
+      input.resume.next.forEach(launch);
+    } else {
+      await persistence.markExecutionRunning({ executionId });
+      publishStatus('RUNNING');
+      plan.start.forEach(launch);
+    }
     let failure: unknown;
     while (running > 0) {
       await condition(() => finished.length > 0);
@@ -302,35 +228,42 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
         continue;
       }
       if (failure !== undefined) continue;
-      last = outputs.get(done.id) ?? last;
-      for (const router of plan.routers.filter((candidate) => candidate.after === done.id)) {
-        const route = chooseRoute(router);
-        progress.routes.push({ router: router.id, route: route ?? null });
-        if (route !== undefined) taken.add(`${router.id}/${route}`);
-      }
+      if (run.outcomes.has(done.id)) run.last = done.id;
+      run.route(done.id);
       if (!progress.stop_requested) {
-        for (const step of plan.steps) if (!started.has(step.id) && ready(step)) launch(step.id);
+        const next = run.ready();
+        // Nothing in flight: the state is all in `run`, small enough to carry to a new run.
+        if (running === 0 && next.length > 0 && historyFull(input.history_limits)) {
+          continuation = run.continuation(next);
+          break;
+        }
+        next.forEach(launch);
       }
     }
     if (failure !== undefined) throw failure as Error;
-    const status = progress.stop_requested ? 'STOPPED' : 'COMPLETED';
-    progress.status = status;
-    publishStatus(status);
+    if (continuation === undefined) {
+      const status = progress.stop_requested ? 'STOPPED' : 'COMPLETED';
+      const last = run.last === undefined ? undefined : run.outcomes.get(run.last);
+      progress.status = status;
+      publishStatus(status);
+      await desk.drain();
+      await save();
+      await persistence.finishExecution({
+        executionId,
+        status,
+        ...(last?.output !== undefined && { output: last.output }),
+        output_json: state,
+        usage: progress.usage,
+      });
+      return {
+        status,
+        ...(last?.output !== undefined && { output: last.output }),
+        state,
+        steps: run.stepOutputs(),
+      };
+    }
     await desk.drain();
-    await save();
-    await persistence.finishExecution({
-      executionId,
-      status,
-      ...(last?.output !== undefined && { output: last.output }),
-      output_json: state,
-      usage: progress.usage,
-    });
-    return {
-      status,
-      ...(last?.output !== undefined && { output: last.output }),
-      state,
-      steps: stepOutputs(),
-    };
+    await condition(allHandlersFinished);
   } catch (error) {
     const { status, message } = classify(error);
     progress.status = status;
@@ -352,7 +285,7 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
       return {
         status: 'STOPPED',
         state,
-        steps: stepOutputs(),
+        steps: run.stepOutputs(),
       };
     }
     if (status === 'CANCELLED') throw error;
@@ -362,13 +295,7 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
       nonRetryable: true,
     });
   }
-}
-
-class FlowStopped extends Error {
-  constructor() {
-    super('The flow was stopped');
-    this.name = 'FlowStopped';
-  }
+  return await continueAsNew<typeof flowWorkflow>(continuation);
 }
 
 function classify(error: unknown): {

@@ -13,6 +13,7 @@ import { createPayloadCodec } from '../../shared/node/temporal/connection';
 import { temporalAddress, type ApiHarness } from '../support/api-harness';
 import { finishedExecution, startPlatform, type Platform } from '../support/platform';
 import { waitFor } from '../support/processes';
+import { step } from '../support/flow-fixtures';
 import { lastUserPrompt, type ScriptedLlmServer } from '../support/scripted-llm-server';
 import { readSse } from '../support/sse-client';
 
@@ -38,6 +39,13 @@ async function runsOf(client: Client, workflowId: string) {
   }
   return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
 }
+
+/** The status of the workflow's latest run once it has closed (it closes just after its row). */
+const closedStatus = (client: Client, workflowId: string) =>
+  waitFor('the workflow to close', async () => {
+    const { status } = await client.workflow.getHandle(workflowId).describe();
+    return status.name === 'RUNNING' ? undefined : status.name;
+  });
 
 const taskNumber = (prompt: string) => Number(/Task number (\d+)/.exec(prompt)?.[1]);
 
@@ -174,7 +182,7 @@ describe('long runs', () => {
     const runs = await runsOf(client, workflowId);
     expect(runs.length).toBeGreaterThan(1);
     expect(runs.slice(0, -1).every((run) => run.status.name === 'CONTINUED_AS_NEW')).toBe(true);
-    expect(runs.at(-1)!.status.name).toBe('COMPLETED');
+    expect(await closedStatus(client, workflowId)).toBe('COMPLETED');
     // Each run carries the execution's search attributes.
     for (const run of runs) expect(run.searchAttributes.KasalGroupId).toBeDefined();
 
@@ -245,5 +253,74 @@ describe('long runs', () => {
     const execution = await finishedExecution(api, id, { timeoutMs: 120_000 });
     expect(execution.status).toBe('COMPLETED');
     expect(execution.result.output).toBe('output 100');
+  });
+
+  it('runs a flow of 40 steps across continue-as-new: state, routers and gates go on', async () => {
+    llm.respondWith((request) => {
+      const text = lastUserPrompt(request);
+      const number = /Step (\d+)/.exec(text)?.[1];
+      if (number) return { content: JSON.stringify({ count: Number(number) }) };
+      return { content: 'published' };
+    });
+    const counted = {
+      task: {
+        output_json: {
+          type: 'object',
+          properties: { count: { type: 'number' } },
+          required: ['count'],
+        },
+      },
+    };
+    const steps = Array.from({ length: 40 }, (_, index) =>
+      step(`s${index + 1}`, `Step ${index + 1} of the chain (count so far: {count})`, {
+        ...counted,
+        ...(index > 0 && { listen: { to: [`s${index}`], condition: 'AND' } }),
+      }),
+    );
+    const started = await api.http.post('/api/v1/executions', {
+      token: api.adminToken,
+      body: {
+        flow: {
+          name: 'Long chain',
+          start: ['s1'],
+          state: { initial: { count: 0 } },
+          steps: [
+            ...steps,
+            step('publish', 'Publish the count', { listen: { router: 'check', route: 'all' } }),
+          ],
+          routers: [
+            { id: 'check', after: 's40', routes: [{ name: 'all', condition: 'count == 40' }] },
+          ],
+          gates: [{ from: 's40', to: 'publish', message: 'Publish after 40 steps?' }],
+        },
+      },
+    });
+    expect(started.status).toBe(202);
+    const { execution_id: id, workflow_id: workflowId } = started.body;
+    const approvalId = await waitFor(
+      'the gate before publishing',
+      async () => {
+        const current = (await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken }))
+          .body;
+        return current.approvals?.[0]?.id as string | undefined;
+      },
+      180_000,
+    );
+    const decided = await api.http.post(`/api/v1/hitl/approvals/${approvalId}/approve`, {
+      token: api.adminToken,
+      body: {},
+    });
+    expect(decided.status).toBe(200);
+    const execution = await finishedExecution(api, id, { timeoutMs: 60_000 });
+    expect(execution.status).toBe('COMPLETED');
+    expect(execution.result.output).toBe('published');
+    expect(execution.flow.state.count).toBe(40);
+    expect(execution.flow.routes).toEqual([{ router: 'check', route: 'all' }]);
+    expect(execution.flow.steps.every((item: any) => item.status === 'COMPLETED')).toBe(true);
+    // Each step saw the state its predecessors left, across the boundaries.
+    expect(lastUserPrompt(llm.requests[39]!)).toContain('count so far: 39');
+    const runs = await runsOf(client, workflowId);
+    expect(runs.length).toBeGreaterThan(1);
+    expect(await closedStatus(client, workflowId)).toBe('COMPLETED');
   });
 });
