@@ -39,6 +39,8 @@ interface Recording {
   script(llm: ScriptedLlmServer): void;
   /** Runs it some other way than `POST /api/v1/executions`; returns the workflow id. */
   start?(api: ApiHarness, client: Client, recording: Recording): Promise<string>;
+  /** Records every run of a workflow that continued as new: `<name>.json`, `<name>-2.json`, … */
+  allRuns?: boolean;
   /** The POST /api/v1/executions body. */
   body: Record<string, unknown>;
 }
@@ -188,6 +190,80 @@ const RECORDINGS: Recording[] = [
     },
     start: runScheduled,
   },
+  {
+    name: 'long-crew',
+    allRuns: true,
+    // A long tool result (stored, by reference) in the first task; enough tasks that the run
+    // continues as new (the recorder's history limit is small).
+    script: (llm) =>
+      llm.respondWith((request) => {
+        const prompt = lastUserPrompt(request);
+        const step = /Step (\d+)/.exec(prompt)?.[1] ?? '?';
+        const read = request.body.messages.some((message) => message.role === 'tool');
+        if (step === '1' && !read) {
+          return { toolCalls: [{ name: 'read_file', arguments: { path: 'long-notes.txt' } }] };
+        }
+        return { content: `Result of step ${step}` };
+      }),
+    body: {
+      crew: {
+        name: 'Long',
+        agents: [{ id: 'a', role: 'Worker', goal: 'Work', tools: ['read_file'] }],
+        tasks: Array.from({ length: 9 }, (_, index) => ({
+          id: `s${index + 1}`,
+          description: `Step ${index + 1}`,
+          expected_output: 'x',
+          agent: 'a',
+        })),
+      },
+    },
+  },
+  {
+    name: 'flow-gates',
+    // Two steps in parallel, an AND join, a router on the join's structured output, and an
+    // approval gate before the routed step.
+    script: (llm) =>
+      llm.respondWith((request) => {
+        const prompt = lastUserPrompt(request);
+        if (prompt.includes('Join')) return { content: JSON.stringify({ score: 0.9 }) };
+        return { content: `done: ${prompt.slice(14, 30)}` };
+      }),
+    body: {
+      flow: {
+        name: 'Gated flow',
+        start: ['a', 'b'],
+        state: { initial: { score: 0 } },
+        steps: [
+          flowStep('a', 'Branch A'),
+          flowStep('b', 'Branch B'),
+          flowStep('join', 'Join A and B', {
+            listen: { to: ['a', 'b'], condition: 'AND' },
+            task: {
+              output_json: {
+                type: 'object',
+                properties: { score: { type: 'number' } },
+                required: ['score'],
+              },
+            },
+          }),
+          flowStep('publish', 'Publish it', { listen: { router: 'quality', route: 'good' } }),
+          flowStep('rewrite', 'Rewrite it', { listen: { router: 'quality', route: 'bad' } }),
+        ],
+        routers: [
+          {
+            id: 'quality',
+            after: 'join',
+            routes: [
+              { name: 'good', condition: 'score >= 0.8' },
+              { name: 'bad', condition: 'score < 0.8' },
+            ],
+          },
+        ],
+        gates: [{ from: 'join', to: 'publish', message: 'Publish?' }],
+      },
+    },
+    start: runApproved,
+  },
 ];
 
 /** The recordings there are, by name. */
@@ -205,6 +281,10 @@ export async function recordCrewHistories(
 ): Promise<string[]> {
   const files = mkdtempSync(path.join(tmpdir(), 'kasal-files-'));
   writeFileSync(path.join(files, 'notes.txt'), 'Temporal was founded in 2019.');
+  writeFileSync(
+    path.join(files, 'long-notes.txt'),
+    'Long notes on durable execution. '.repeat(200),
+  );
   let llm: ScriptedLlmServer | undefined;
   let api: ApiHarness | undefined;
   let worker: WorkerHarness | undefined;
@@ -220,6 +300,8 @@ export async function recordCrewHistories(
       KASAL_TOOLS_FILE_ROOT: files,
       // A fixed key, so the replay test can decrypt what is recorded.
       KASAL_PAYLOAD_KEYS: HISTORY_PAYLOAD_KEYS,
+      // Small, so the long recordings continue as new.
+      KASAL_HISTORY_MAX_EVENTS: '100',
     });
     worker = await startWorker(api);
     connection = await Connection.connect({ address: temporalAddress() });
@@ -235,14 +317,15 @@ export async function recordCrewHistories(
       await recording.setup?.(api, mcp);
       recording.script(llm);
       const workflowId = await (recording.start ?? runCrew)(api, client, recording);
-      const handle = client.workflow.getHandle(workflowId);
-      await handle.result(); // the workflow has closed: its history is complete
-      const history = await handle.fetchHistory();
-      const file = path.join(outDir, `${recording.name}.json`);
-      // Formatted as `npm run format:check` expects; historyFromJSON reads it back as is.
-      const options = await resolveConfig(file);
-      writeFileSync(file, await format(historyToJSON(history), { ...options, filepath: file }));
-      written.push(file);
+      await client.workflow.getHandle(workflowId).result(); // closed: its history is complete
+      const histories = await runHistories(client, workflowId, recording.allRuns ?? false);
+      for (const [index, history] of histories.entries()) {
+        const file = path.join(outDir, `${recording.name}${index > 0 ? `-${index + 1}` : ''}.json`);
+        // Formatted as `npm run format:check` expects; historyFromJSON reads it back as is.
+        const options = await resolveConfig(file);
+        writeFileSync(file, await format(historyToJSON(history), { ...options, filepath: file }));
+        written.push(file);
+      }
     }
     return written;
   } finally {
@@ -253,6 +336,58 @@ export async function recordCrewHistories(
     await mcp?.stop();
     rmSync(files, { recursive: true, force: true });
   }
+}
+
+/**
+ * The histories of a workflow's runs, oldest first: the latest alone, or with `allRuns` every
+ * run it continued from (each run's first event names the one before).
+ */
+async function runHistories(client: Client, workflowId: string, allRuns: boolean) {
+  const histories = [];
+  let runId: string | undefined;
+  do {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    histories.unshift(history);
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    runId = allRuns ? started?.continuedExecutionRunId || undefined : undefined;
+  } while (runId);
+  return histories;
+}
+
+/** A flow step: a crew of one agent and one task. */
+function flowStep(id: string, description: string, extra: Record<string, unknown> = {}) {
+  const { task, ...rest } = extra as { task?: Record<string, unknown> };
+  return {
+    id,
+    crew: {
+      name: id,
+      agents: [{ id: 'worker', role: `${id} worker`, goal: 'Do the work' }],
+      tasks: [{ id: 'work', description, expected_output: 'x', agent: 'worker', ...task }],
+    },
+    ...rest,
+  };
+}
+
+/** Starts it through the API, approves every approval it waits for, and waits until it ends. */
+async function runApproved(api: ApiHarness, client: Client, recording: Recording) {
+  const started = await api.http.post('/api/v1/executions', {
+    token: api.adminToken,
+    body: recording.body,
+  });
+  if (started.status !== 202) throw new Error(`start failed: ${JSON.stringify(started.body)}`);
+  const id = started.body.execution_id as string;
+  const approvalId = await waitFor('the approval', async () => {
+    const current = await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken });
+    return current.body.approvals?.[0]?.id as string | undefined;
+  });
+  await api.http.post(`/api/v1/hitl/approvals/${approvalId}/approve`, {
+    token: api.adminToken,
+    body: {},
+  });
+  const execution = await finishedExecution(api, id);
+  if (execution.status !== 'COMPLETED') throw new Error(`${recording.name}: ${execution.status}`);
+  await client.workflow.getHandle(started.body.workflow_id).result();
+  return started.body.workflow_id as string;
 }
 
 /** Starts the crew through the API, waits until it completed, and returns its workflow id. */

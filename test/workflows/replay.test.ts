@@ -1,10 +1,12 @@
 /**
  * Workflow code must stay deterministic: a change that makes it issue different commands than a
  * recorded history breaks every crew running while the change is deployed. These tests replay
- * recorded histories (test/workflows/histories/, see record-histories.test.ts) of a sequential,
- * a parallel and a hierarchical crew (recorded before approvals, events and tools existed) and
- * a crew using tool options and an MCP server, and a scheduled run, against the current
- * workflow code.
+ * every recorded history (test/workflows/histories/, see record-histories.test.ts) against the
+ * current workflow code: a sequential, a parallel and a hierarchical crew (recorded before
+ * approvals, events and tools existed), a crew using tool options and an MCP server, a
+ * scheduled run, a flow with parallel steps, an AND join, a router and an approval gate
+ * (recorded before the flow interpreter became a class and flows could continue as new), and
+ * both runs of a crew that continued as new with its conversations in the store.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -70,36 +72,37 @@ describe('workflow replay', () => {
           ],
         },
       },
-      histories.map(({ name, json }) => ({ workflowId: name, history: historyFromJSON(json) })),
+      histories.map(({ name, json }) => ({
+        // The recorded id where the history has it: flows name their child crews after it.
+        workflowId: json.events[0]?.workflowExecutionStartedEventAttributes?.workflowId ?? name,
+        history: historyFromJSON(json),
+      })),
     );
     for await (const result of replayed) results.push(result);
     return results;
   };
 
-  it('replays the recorded crew histories without a determinism error', async () => {
-    expect(recorded.map(({ name }) => name)).toEqual([
-      'hierarchical-crew',
-      'parallel-crew',
-      'scheduled-run',
-      'sequential-crew',
-      'tools-crew',
-    ]);
-    expect(recorded.map(({ json }) => workflowType(json))).toEqual([
-      'crewWorkflow',
-      'crewWorkflow',
-      'scheduledRunWorkflow',
-      'crewWorkflow',
-      'crewWorkflow',
-    ]);
+  it('replays every recorded history without a determinism error', async () => {
+    expect(
+      Object.fromEntries(recorded.map(({ name, json }) => [name, workflowType(json)])),
+    ).toEqual({
+      'flow-gates': 'flowWorkflow',
+      'hierarchical-crew': 'crewWorkflow',
+      'long-crew': 'crewWorkflow',
+      'long-crew-2': 'crewWorkflow',
+      'parallel-crew': 'crewWorkflow',
+      'scheduled-run': 'scheduledRunWorkflow',
+      'sequential-crew': 'crewWorkflow',
+      'tools-crew': 'crewWorkflow',
+    });
+    // The first run of the long crew ended by continuing as new; the second began from it.
+    const closing = (name: string) =>
+      recorded.find((item) => item.name === name)!.json.events.at(-1);
+    expect(closing('long-crew').eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    expect(closing('long-crew-2').eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
 
     const results = await replay(recorded);
-    expect(results.map((result) => [result.workflowId, result.error?.message])).toEqual([
-      ['hierarchical-crew', undefined],
-      ['parallel-crew', undefined],
-      ['scheduled-run', undefined],
-      ['sequential-crew', undefined],
-      ['tools-crew', undefined],
-    ]);
+    expect(results.map((result) => result.error?.message)).toEqual(recorded.map(() => undefined));
   });
 
   it('reports a determinism error when the history does not match the code', async () => {
