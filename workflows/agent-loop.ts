@@ -13,6 +13,7 @@ import {
 import type { AgentPlan, TaskPlan } from '../shared/plan/crew-plan';
 import type { PlannedTool, ToolDescriptor } from '../shared/tools/tool-descriptor';
 import { Conversation } from './conversation';
+import { PATCHES } from './patches';
 import { ExecutionRejected, ExecutionStopped, type CrewRun } from './crew-run';
 import {
   checkJsonSchema,
@@ -34,8 +35,6 @@ import {
 export const TASK_FAILED = FAILURE_TYPES.taskFailed;
 export const MAX_DELEGATIONS_PER_TASK = 10;
 export const MAX_HUMAN_REVIEWS = 3;
-/** Agent loops started since this patch keep their conversation in the platform's store. */
-export const CONVERSATION_IN_STORE = 'conversation-in-store';
 
 export interface AgentJob {
   /** The crew task this work counts towards (usage, progress). */
@@ -74,7 +73,7 @@ export async function runAgent(run: CrewRun, job: AgentJob): Promise<AgentAnswer
     ...toolsOf(job),
     ...(job.coworkers.length > 0 ? [DELEGATE_WORK_TOOL, ASK_QUESTION_TOOL] : []),
   ];
-  const conversation = new Conversation(patched(CONVERSATION_IN_STORE));
+  const conversation = new Conversation(patched(PATCHES.conversationInStore));
   conversation.add(
     { role: 'system', content: systemPrompt(agent) },
     { role: 'user', content: taskPrompt(task, job.context) },

@@ -16,7 +16,7 @@ import {
 import { taskOutputKey, type MessageText } from '../shared/llm/chat';
 import type { AgentPlan, TaskPlan } from '../shared/plan/crew-plan';
 import type { CrewResult } from '../shared/plan/execution-state';
-import { CONVERSATION_IN_STORE, runAgent, TASK_FAILED, type AgentAnswer } from './agent-loop';
+import { runAgent, TASK_FAILED, type AgentAnswer } from './agent-loop';
 import {
   CrewRun,
   ExecutionRejected,
@@ -27,6 +27,7 @@ import {
 import { progressQuery, stopSignal } from './definitions';
 import { innermostMessage } from './failure-message';
 import { historyFull } from './history-budget';
+import { PATCHES } from './patches';
 import { planTasks } from './planning';
 import { publishStatus } from './status';
 
@@ -186,7 +187,7 @@ async function runTask(
   const state = run.task(task.key);
   state.status = 'RUNNING';
   state.started_at = new Date(Date.now()).toISOString();
-  const stored = patched(CONVERSATION_IN_STORE);
+  const stored = patched(PATCHES.conversationInStore);
   await run.saveTask(task.key);
   try {
     const job = jobFor(run, task, stored ? contextRefs(run, context) : contextText(run, context));

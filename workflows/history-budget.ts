@@ -5,8 +5,7 @@
  */
 import { patched, workflowInfo } from '@temporalio/workflow';
 import type { HistoryLimits } from '../shared/plan/execution-state';
-
-export const CONTINUE_AS_NEW_PATCH = 'continue-as-new';
+import { PATCHES } from './patches';
 
 export function historyFull(limits: HistoryLimits | undefined): boolean {
   const info = workflowInfo();
@@ -14,5 +13,5 @@ export function historyFull(limits: HistoryLimits | undefined): boolean {
     info.continueAsNewSuggested ||
     (limits !== undefined &&
       (info.historyLength >= limits.max_events || info.historySize >= limits.max_bytes));
-  return over && patched(CONTINUE_AS_NEW_PATCH);
+  return over && patched(PATCHES.continueAsNew);
 }

@@ -5,9 +5,10 @@
 import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ExecutionStatus } from '../shared/plan/execution-state';
 import { SEARCH_ATTRIBUTE_KEYS } from '../shared/search-attributes';
+import { PATCHES } from './patches';
 
 export function publishStatus(status: ExecutionStatus): void {
-  if (patched('kasal-status-search-attribute')) {
+  if (patched(PATCHES.statusSearchAttribute)) {
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.status, value: status }]);
   }
 }

@@ -60,7 +60,7 @@ describe('workflow replay', () => {
     workflowBundle = { code };
   }, 60_000);
 
-  const replay = async (histories: { name: string; json: unknown }[]) => {
+  const replay = async (histories: Recorded[]) => {
     const results: ReplayResult[] = [];
     const replayed = Worker.runReplayHistories(
       {

@@ -1,0 +1,14 @@
+/**
+ * Every patch of workflow logic, in one place. A patch id is recorded in the history of each run
+ * that took the new path (so runs started before a change replay the old one): never rename or
+ * reuse one. `npm run workflows:accept` checks that a change to workflows/ added one here (or
+ * newly recorded histories).
+ */
+export const PATCHES = {
+  /** The `KasalStatus` search attribute follows the execution's status. */
+  statusSearchAttribute: 'kasal-status-search-attribute',
+  /** Agent conversations live in the platform's store; long tool results travel by reference. */
+  conversationInStore: 'conversation-in-store',
+  /** Crews and flows continue as new past their history limits. */
+  continueAsNew: 'continue-as-new',
+} as const;
