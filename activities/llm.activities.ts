@@ -17,9 +17,21 @@ import {
   type ChatMessage,
   type LlmRequest,
   type LlmResponse,
+  type SummarizeRequest,
+  type SummarizeResponse,
 } from '../shared/llm/chat';
 import { taskEventKey, type NewEvent } from '../shared/node/db/execution-events';
 import { stepKey } from './events';
+import {
+  contextWindowFailure,
+  estimateTokens,
+  requestBudget,
+  splitForSummary,
+  SUMMARY_SYSTEM_PROMPT,
+  summaryMessage,
+  summaryRequest,
+  transcript,
+} from './llm/context-window';
 import type { ModelResolver } from './llm/model-resolver';
 import type { ExecutionStore } from './store/execution-store';
 
@@ -38,6 +50,8 @@ export function createLlmActivities(deps: {
   store: ExecutionStore;
 }) {
   const clients = new Map<string, OpenAI>();
+  const client = (target: { baseURL?: string; apiKey: string }) =>
+    clientFor(target.baseURL, target.apiKey);
   const clientFor = (baseURL: string | undefined, apiKey: string) => {
     const cacheKey = `${baseURL ?? ''}\u0000${apiKey}`;
     let client = clients.get(cacheKey);
@@ -49,24 +63,107 @@ export function createLlmActivities(deps: {
     return client;
   };
 
+  /** The request's whole conversation: stored messages, then what this step adds. */
+  async function conversationOf(request: LlmRequest) {
+    const added = await deps.store.resolveMessages(request.groupId, request.messages);
+    const cursor = request.conversation;
+    if (!cursor) return { added, messages: added };
+    const stored = await deps.store.conversation(
+      request.groupId,
+      cursor.id,
+      cursor.length,
+      cursor.length + added.length,
+    );
+    return {
+      added,
+      messages: [...stored.messages, ...added],
+      ...(stored.answer && { answer: stored.answer }),
+    };
+  }
+
   return {
+    async summarizeConversation(request: SummarizeRequest): Promise<SummarizeResponse> {
+      const { messages } = await conversationOf(request);
+      const target = await deps.resolveModel(request.groupId, request.model);
+      const budget = requestBudget(target.contextWindow, request.model.max_tokens);
+      const { head, older, tail } = splitForSummary(messages, budget);
+      if (older.length === 0) {
+        throw contextWindowFailure(target.model, estimateTokens(messages, request.tools), budget);
+      }
+      const heartbeat = setInterval(() => Context.current().heartbeat(), HEARTBEAT_INTERVAL_MS);
+      const completion = await client(target)
+        .chat.completions.create(
+          {
+            model: target.model,
+            messages: [
+              { role: 'system', content: SUMMARY_SYSTEM_PROMPT },
+              { role: 'user', content: summaryRequest(transcript(older, budget)) },
+            ],
+          },
+          { signal: Context.current().cancellationSignal },
+        )
+        .catch((error: unknown) => {
+          throw classifyLlmError(error, target.model);
+        })
+        .finally(() => clearInterval(heartbeat));
+      const answer = toAnswer(completion);
+      const usage = target.prices ? priceUsage(answer.usage, target.prices) : answer.usage;
+      const summarized: ChatMessage[] = [
+        ...head,
+        { role: 'user', content: summaryMessage(answer.content ?? '') },
+        ...tail,
+      ];
+      await deps.store.append(
+        request,
+        request.into,
+        0,
+        summarized.map((message) => ({ message })),
+      );
+      await deps.events([
+        {
+          ...eventBase(request),
+          key: stepKey('llm_context_summarized'),
+          type: 'llm_context_summarized',
+          title: `Conversation summarised to fit the context window: ${request.step ?? target.model}`,
+          data: {
+            model: target.model,
+            summarized_messages: older.length,
+            kept_messages: head.length + tail.length,
+            tokens_before: estimateTokens(messages, request.tools),
+            tokens_after: estimateTokens(summarized, request.tools),
+            usage,
+          },
+        },
+      ]);
+      return {
+        conversation: { id: request.into, length: summarized.length },
+        summarized: older.length,
+        usage,
+      };
+    },
+
     async callLlm(request: LlmRequest): Promise<LlmResponse> {
       const cursor = request.conversation;
-      const added = await deps.store.resolveMessages(request.groupId, request.messages);
-      let messages = added;
-      if (cursor) {
-        const stored = await deps.store.conversation(
-          request.groupId,
-          cursor.id,
-          cursor.length,
-          cursor.length + added.length,
-        );
-        // An earlier attempt got its answer and then lost its worker: never pay for it twice.
-        if (stored.answer) return stored.answer;
-        messages = [...stored.messages, ...added];
-      }
+      const { added, messages, answer: earlier } = await conversationOf(request);
+      // An earlier attempt got its answer and then lost its worker: never pay for it twice.
+      if (earlier) return earlier;
       const target = await deps.resolveModel(request.groupId, request.model);
-      const client = clientFor(target.baseURL, target.apiKey);
+      const budget = requestBudget(target.contextWindow, request.model.max_tokens);
+      const estimated = estimateTokens(messages, request.tools);
+      if (estimated > budget) {
+        const failure = contextWindowFailure(target.model, estimated, budget);
+        await deps.events([
+          {
+            ...eventBase(request),
+            key: stepKey('llm_context_exceeded'),
+            type: 'llm_context_exceeded',
+            title: `Context window exceeded: ${request.step ?? target.model}`,
+            data: { model: target.model, estimated_tokens: estimated, budget_tokens: budget },
+          },
+        ]);
+        throw failure;
+      }
+      const openai = client(target);
       const started = performance.now();
       const heartbeat = setInterval(() => Context.current().heartbeat(), HEARTBEAT_INTERVAL_MS);
       const title = request.step ?? target.model;
@@ -96,7 +193,7 @@ export function createLlmActivities(deps: {
       const signal = Context.current().cancellationSignal;
       try {
         const answer = deps.streamTokens
-          ? await streamedCompletion(client, body, signal, (text, batch) =>
+          ? await streamedCompletion(openai, body, signal, (text, batch) =>
               deps.events([
                 {
                   ...eventBase(request),
@@ -107,7 +204,7 @@ export function createLlmActivities(deps: {
                 },
               ]),
             )
-          : toAnswer(await client.chat.completions.create(body, { signal }));
+          : toAnswer(await openai.chat.completions.create(body, { signal }));
         const response: LlmResponse = {
           ...answer,
           usage: target.prices ? priceUsage(answer.usage, target.prices) : answer.usage,
@@ -289,6 +386,13 @@ export function classifyLlmError(error: unknown, model: string): unknown {
       ...(delay !== undefined && { nextRetryDelay: delay }),
     });
   }
+  if (status === 400 && isContextLengthError(error)) {
+    return ApplicationFailure.create({
+      type: FAILURE_TYPES.llmContextWindow,
+      message: detail,
+      nonRetryable: true,
+    });
+  }
   if (status === 401 || status === 403) {
     return ApplicationFailure.create({
       type: FAILURE_TYPES.llmAuth,
@@ -304,6 +408,14 @@ export function classifyLlmError(error: unknown, model: string): unknown {
     });
   }
   return ApplicationFailure.create({ type: FAILURE_TYPES.llmServer, message: detail });
+}
+
+/** The provider says the request is longer than the model's context (OpenAI's code, or words). */
+function isContextLengthError(error: { code?: string | null; message: string }): boolean {
+  return (
+    error.code === 'context_length_exceeded' ||
+    /context (length|window)|maximum context|too many tokens/i.test(error.message)
+  );
 }
 
 /** `retry-after-ms`, or `retry-after` in seconds or as an HTTP date. */

@@ -23,6 +23,8 @@ export const FAILURE_TYPES = {
   llmServer: 'KasalLlmError.Server',
   llmBadRequest: 'KasalLlmError.BadRequest',
   llmAuth: 'KasalLlmError.Auth',
+  /** The conversation no longer fits the model's context window. */
+  llmContextWindow: 'KasalLlmError.ContextWindow',
   toolFailed: 'KasalToolError.Failed',
   toolUnavailable: 'KasalToolError.Unavailable',
   mcpUnreachable: 'KasalToolError.McpUnreachable',

@@ -10,7 +10,7 @@ import type { ConversationCursor, LlmResponse, NewChatMessage } from '../shared/
 export class Conversation {
   /** Inline: every message so far. Stored: the messages the next call adds. */
   private messages: NewChatMessage[] = [];
-  private readonly id: string | undefined;
+  private id: string | undefined;
   /** Stored: how many messages the store holds. */
   private length = 0;
 
@@ -30,6 +30,14 @@ export class Conversation {
   request(): { messages: NewChatMessage[]; conversation?: ConversationCursor } {
     if (this.id === undefined) return { messages: [...this.messages] };
     return { messages: [...this.messages], conversation: { id: this.id, length: this.length } };
+  }
+
+  /** Goes on in another stored conversation (a summarised copy of this one). */
+  continueIn(cursor: ConversationCursor): void {
+    if (this.id === undefined) throw new Error('only a stored conversation can be summarised');
+    this.id = cursor.id;
+    this.length = cursor.length;
+    this.messages = [];
   }
 
   /** The LLM answered: its message follows (the activity stored it already, when stored). */

@@ -2,13 +2,22 @@
  * The state of one crew execution inside its workflow, and the steps every agent takes through
  * it: LLM calls and tool calls (one activity each), with rate limits, usage and progress kept.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  patched,
+  proxyActivities,
+  uuid4,
+} from '@temporalio/workflow';
+import { FAILURE_TYPES } from '../shared/errors';
 import type { KasalActivities } from '../shared/contracts/activities';
 import {
   addUsage,
   NO_USAGE,
+  type ConversationCursor,
   type LlmResponse,
   type NewChatMessage,
+  type TokenUsage,
   type ToolCall,
   type ToolResult,
 } from '../shared/llm/chat';
@@ -22,6 +31,8 @@ import {
   TOOL_ACTIVITY,
 } from './activity-options';
 import { Conversation } from './conversation';
+import { innermostMessage } from './failure-message';
+import { PATCHES } from './patches';
 import { withMcpTools } from './mcp-tools';
 import { ApprovalDesk } from './approvals';
 import { RateLimiter } from './rate-limiter';
@@ -29,7 +40,10 @@ import { publishStatus } from './status';
 
 /** Each call gets a summary, so the Web UI's event history says which agent or tool it is. */
 const llm = (summary: string) =>
-  proxyActivities<Pick<KasalActivities, 'callLlm'>>({ ...LLM_ACTIVITY, summary });
+  proxyActivities<Pick<KasalActivities, 'callLlm' | 'summarizeConversation'>>({
+    ...LLM_ACTIVITY,
+    summary,
+  });
 const tools = (summary: string, timeoutSeconds: number | undefined) =>
   proxyActivities<Pick<KasalActivities, 'runTool'>>({
     ...TOOL_ACTIVITY,
@@ -60,7 +74,10 @@ export interface CrewWorkflowInput {
 
 /** What a run hands to the run that continues it; the plan goes with it as it stands. */
 export interface CrewResume {
-  /** Progress so far. Earlier outputs are in the store; only the latest completed one travels. */
+  /**
+   * Progress so far. Outputs and LLM calls of completed tasks are in their rows; only the latest
+   * completed task travels whole.
+   */
   progress: ExecutionProgress;
   /** The position in `plan.tasks` of the next task to start. */
   next: number;
@@ -81,6 +98,12 @@ export class ExecutionStopped extends Error {
     this.name = 'ExecutionStopped';
   }
 }
+
+/** The LLM activity failed because the conversation no longer fits the model. */
+const tooLong = (error: unknown): boolean =>
+  error instanceof ActivityFailure &&
+  error.cause instanceof ApplicationFailure &&
+  error.cause.type === FAILURE_TYPES.llmContextWindow;
 
 export class CrewRun {
   readonly progress: ExecutionProgress;
@@ -136,10 +159,11 @@ export class CrewRun {
           status: this.progress.status,
           stop_requested: this.progress.stop_requested,
           usage: this.progress.usage,
+          // Finished tasks travel without their outputs and calls: their rows hold them.
           tasks: this.progress.tasks.map((task) => {
-            if (task === lastDone) return task;
+            if (task === lastDone || task.status !== 'COMPLETED') return task;
             const { output: _output, output_json: _json, ...rest } = task;
-            return rest;
+            return { ...rest, llm_calls: [] };
           }),
         },
       },
@@ -187,7 +211,7 @@ export class CrewRun {
     ]);
     const step = options.step ?? `${taskKey}: ${agent.role}`;
     this.progress.current_step = `LLM call (${step})`;
-    const response = await llm(`LLM · ${step}`).callLlm({
+    const request = () => ({
       executionId: this.input.executionId,
       groupId: this.input.groupId,
       taskKey,
@@ -197,17 +221,44 @@ export class CrewRun {
       tools: offered.map(llmFacing),
       ...(options.json && { json: true }),
     });
+    let response: LlmResponse;
+    try {
+      response = await llm(`LLM · ${step}`).callLlm(request());
+    } catch (error) {
+      if (!(messages instanceof Conversation) || !messages.stored || !tooLong(error)) throw error;
+      if (agent.respect_context_window === false || !patched(PATCHES.contextWindowSummary)) {
+        throw ApplicationFailure.create({
+          type: FAILURE_TYPES.taskFailed,
+          nonRetryable: true,
+          message: `${innermostMessage(error)}; '${agent.role}' does not respect its context window (respect_context_window: false), so the task cannot go on`,
+        });
+      }
+      // CrewAI's respect_context_window: older messages are summarised, then the step goes on.
+      this.progress.current_step = `Summarising the conversation (${step})`;
+      const summary = await llm(`Summary · ${step}`).summarizeConversation({
+        ...request(),
+        conversation: messages.request().conversation as ConversationCursor,
+        into: uuid4(),
+      });
+      this.addUsage(taskKey, summary.usage);
+      messages.continueIn(summary.conversation);
+      response = await llm(`LLM · ${step}`).callLlm(request());
+    }
     if (messages instanceof Conversation) messages.answered(response, offered.length > 0);
-    const state = this.task(taskKey);
-    state.usage = addUsage(state.usage, response.usage);
-    state.llm_calls.push({
+    this.addUsage(taskKey, response.usage);
+    this.task(taskKey).llm_calls.push({
       step,
       model: response.model,
       usage: response.usage,
       latency_ms: response.latency_ms,
     });
-    this.progress.usage = addUsage(this.progress.usage, response.usage);
     return response;
+  }
+
+  private addUsage(taskKey: string, usage: TokenUsage): void {
+    const state = this.task(taskKey);
+    state.usage = addUsage(state.usage, usage);
+    this.progress.usage = addUsage(this.progress.usage, usage);
   }
 
   /**

@@ -11,4 +11,6 @@ export const PATCHES = {
   conversationInStore: 'conversation-in-store',
   /** Crews and flows continue as new past their history limits. */
   continueAsNew: 'continue-as-new',
+  /** A conversation too long for its model is summarised (respect_context_window). */
+  contextWindowSummary: 'context-window-summary',
 } as const;

@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FAILURE_TYPES } from '../../shared/errors';
 import type { ModelPrices } from '../../shared/llm/chat';
+import { knownContextWindow } from '../../shared/llm/context-windows';
 import type { ModelSettings } from '../../shared/plan/crew-plan';
 import type { SecretBox } from '../../shared/node/crypto/secret-box';
 import { ModelConfigEntity } from '../../shared/node/db/entities';
@@ -17,6 +18,8 @@ export interface ResolvedModel {
   model: string;
   /** From the model config, when it has prices: what each call costs. */
   prices?: ModelPrices;
+  /** Tokens the model reads at most: the config's, else the known size of the model. */
+  contextWindow: number;
 }
 
 /** OpenAI-compatible servers without auth (Ollama, vLLM) still need a non-empty key. */
@@ -42,6 +45,7 @@ export function createModelResolver(deps: {
         ...(deps.defaults.baseUrl && { baseURL: deps.defaults.baseUrl }),
         apiKey: deps.defaults.apiKey ?? NO_KEY,
         model: settings.model,
+        contextWindow: knownContextWindow(settings.model),
       };
     }
     const config = await deps.orm.em
@@ -58,6 +62,7 @@ export function createModelResolver(deps: {
       ...(config.baseUrl && { baseURL: config.baseUrl }),
       apiKey: config.apiKeyEncrypted ? deps.secrets.open(config.apiKeyEncrypted) : NO_KEY,
       model: config.model,
+      contextWindow: config.contextWindow ?? knownContextWindow(config.model),
       ...(config.inputCostPerMillion != null &&
         config.outputCostPerMillion != null && {
           prices: {

@@ -12,6 +12,11 @@ export const ModelConfigSchema = z
     has_api_key: z.boolean().describe('The key itself is never returned'),
     input_cost_per_million_tokens: z.number().nullable(),
     output_cost_per_million_tokens: z.number().nullable(),
+    context_window: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Tokens; null: the known size of well-known models'),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -40,6 +45,16 @@ const fields = {
     .describe('Write-only; stored encrypted'),
   input_cost_per_million_tokens: price('prompt'),
   output_cost_per_million_tokens: price('completion'),
+  context_window: z
+    .number()
+    .int()
+    .min(1000)
+    .max(100_000_000)
+    .nullable()
+    .optional()
+    .describe(
+      "The model's context window in tokens; longer conversations are summarised (respect_context_window)",
+    ),
 };
 
 export const CreateModelConfigSchema = z.strictObject(fields).meta({ id: 'CreateModelConfig' });
@@ -52,5 +67,6 @@ export const UpdateModelConfigSchema = z
     api_key: fields.api_key.describe('A new key, or null to remove it'),
     input_cost_per_million_tokens: fields.input_cost_per_million_tokens,
     output_cost_per_million_tokens: fields.output_cost_per_million_tokens,
+    context_window: fields.context_window,
   })
   .meta({ id: 'UpdateModelConfig' });

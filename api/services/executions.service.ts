@@ -486,13 +486,17 @@ function taskStateOf(row: ExecutionTask): TaskState {
   };
 }
 
-/** A run that continued as new reports earlier outputs by reference: their rows have them. */
+/**
+ * A run that continued as new reports earlier tasks without their outputs and LLM calls: their
+ * rows have them.
+ */
 function withStoredOutput(task: TaskState, row: ExecutionTask | undefined): TaskState {
   if (task.output !== undefined || row?.output == null) return task;
   return {
     ...task,
     output: row.output,
     ...(row.outputJson != null && { output_json: row.outputJson }),
+    llm_calls: row.llmCalls,
   };
 }
 

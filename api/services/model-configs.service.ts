@@ -35,6 +35,7 @@ export class ModelConfigsService {
       apiKeyEncrypted: input.api_key ? this.secrets.seal(input.api_key) : null,
       inputCostPerMillion: input.input_cost_per_million_tokens ?? null,
       outputCostPerMillion: input.output_cost_per_million_tokens ?? null,
+      contextWindow: input.context_window ?? null,
       createdBy: userId,
     });
     await this.save(em, config);
@@ -65,6 +66,7 @@ export class ModelConfigsService {
     if (input.output_cost_per_million_tokens !== undefined) {
       config.outputCostPerMillion = input.output_cost_per_million_tokens;
     }
+    if (input.context_window !== undefined) config.contextWindow = input.context_window;
     await this.save(em, config);
     return serializeModelConfig(config);
   }
@@ -115,6 +117,7 @@ export function serializeModelConfig(config: ModelConfig) {
     has_api_key: Boolean(config.apiKeyEncrypted),
     input_cost_per_million_tokens: config.inputCostPerMillion ?? null,
     output_cost_per_million_tokens: config.outputCostPerMillion ?? null,
+    context_window: config.contextWindow ?? null,
     created_at: iso(config.createdAt),
     updated_at: iso(config.updatedAt),
   };

@@ -111,6 +111,7 @@ export function compileCrew(
     }),
     ...agentTools(spec, path, options.toolset, issues),
     max_iter: spec.max_iter,
+    ...(!spec.respect_context_window && { respect_context_window: false }),
     ...(spec.max_rpm !== undefined && { max_rpm: spec.max_rpm }),
     ...(spec.max_execution_time !== undefined && { max_execution_time: spec.max_execution_time }),
     allow_delegation: spec.allow_delegation,

@@ -7,6 +7,8 @@ import type {
   LlmRequest,
   LlmResponse,
   McpToolRequest,
+  SummarizeRequest,
+  SummarizeResponse,
   TokenUsage,
   ToolRequest,
   ToolResult,
@@ -28,6 +30,8 @@ export interface FinishExecution {
 export interface KasalActivities {
   /** One chat completion (one LLM step). */
   callLlm(request: LlmRequest): Promise<LlmResponse>;
+  /** A stored conversation too long for its model, summarised (one LLM call) into a new one. */
+  summarizeConversation(request: SummarizeRequest): Promise<SummarizeResponse>;
   /** One built-in tool call. */
   runTool(request: ToolRequest): Promise<ToolResult>;
   /** The tools of each attached MCP server, in order, when a run starts. */

@@ -103,6 +103,20 @@ export interface LlmRequest {
   json?: boolean;
 }
 
+/** Older messages of a stored conversation summarised into a new one that fits the model. */
+export interface SummarizeRequest extends LlmRequest {
+  conversation: ConversationCursor;
+  /** The id of the new conversation (chosen by the workflow, so a retry writes the same). */
+  into: string;
+}
+
+export interface SummarizeResponse {
+  conversation: ConversationCursor;
+  /** How many messages the summary replaced. */
+  summarized: number;
+  usage: TokenUsage;
+}
+
 export interface LlmResponse {
   content: string | null;
   tool_calls: ToolCall[];

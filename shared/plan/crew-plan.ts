@@ -31,6 +31,8 @@ export interface AgentPlan {
   /** Options (`result_as_answer`, `timeout_seconds`, `cache`) for those tools, by name. */
   mcp_tool_options?: Record<string, ToolOptions>;
   max_iter: number;
+  /** Summarise older messages when the conversation outgrows the model (false: fail the task). */
+  respect_context_window?: boolean;
   max_rpm?: number;
   max_execution_time?: number;
   allow_delegation: boolean;

@@ -26,6 +26,7 @@ import {
   type ScriptedLlmServer,
 } from './scripted-llm-server';
 import { startWorker, uniqueTaskQueue, type WorkerHarness } from './worker-harness';
+import { runHistories } from './workflow-runs';
 
 /** Where the recorded histories live, next to the replay test. */
 export const HISTORIES_DIR = path.resolve(__dirname, '../workflows/histories');
@@ -318,7 +319,8 @@ export async function recordCrewHistories(
       recording.script(llm);
       const workflowId = await (recording.start ?? runCrew)(api, client, recording);
       await client.workflow.getHandle(workflowId).result(); // closed: its history is complete
-      const histories = await runHistories(client, workflowId, recording.allRuns ?? false);
+      const runs = await runHistories(client, workflowId);
+      const histories = recording.allRuns ? runs : runs.slice(-1);
       for (const [index, history] of histories.entries()) {
         const file = path.join(outDir, `${recording.name}${index > 0 ? `-${index + 1}` : ''}.json`);
         // Formatted as `npm run format:check` expects; historyFromJSON reads it back as is.
@@ -336,22 +338,6 @@ export async function recordCrewHistories(
     await mcp?.stop();
     rmSync(files, { recursive: true, force: true });
   }
-}
-
-/**
- * The histories of a workflow's runs, oldest first: the latest alone, or with `allRuns` every
- * run it continued from (each run's first event names the one before).
- */
-async function runHistories(client: Client, workflowId: string, allRuns: boolean) {
-  const histories = [];
-  let runId: string | undefined;
-  do {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    histories.unshift(history);
-    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    runId = allRuns ? started?.continuedExecutionRunId || undefined : undefined;
-  } while (runId);
-  return histories;
 }
 
 /** A flow step: a crew of one agent and one task. */

@@ -29,6 +29,8 @@ export const ModelConfigEntity = defineEntity({
     /** Prices in USD per million tokens, for cost totals; both or neither. */
     inputCostPerMillion: p.double().runtimeType('number').$type<number>().nullable(),
     outputCostPerMillion: p.double().runtimeType('number').$type<number>().nullable(),
+    /** The model's context window in tokens; absent: the known size of well-known models. */
+    contextWindow: p.integer().nullable(),
     createdBy: p.uuid(),
     ...timestamps(),
   },

@@ -22,6 +22,8 @@ export class Migration20261129084336_HistoryBudget extends Migration {
     );
 
     this.addSql(`alter table "executions" add "warning" text null;`);
+
+    this.addSql(`alter table "model_configs" add "context_window" int null;`);
   }
 
   override down(): void | Promise<void> {
@@ -29,5 +31,7 @@ export class Migration20261129084336_HistoryBudget extends Migration {
     this.addSql(`drop table if exists "execution_blobs" cascade;`);
 
     this.addSql(`alter table "executions" drop column "warning";`);
+
+    this.addSql(`alter table "model_configs" drop column "context_window";`);
   }
 }
