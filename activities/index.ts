@@ -21,7 +21,7 @@ import { createLlmActivities } from './llm.activities';
 import { createMcpActivities } from './mcp.activities';
 import type { McpConnections } from './mcp/mcp-connections';
 import { createScheduleActivities } from './schedules.activities';
-import { ExecutionStore } from './store/execution-store';
+import { ExecutionStore } from '../shared/node/store/execution-store';
 import { createToolActivities } from './tools.activities';
 import { builtinToolImplementations, type ToolEnvironment } from './tools/builtin-implementations';
 

@@ -33,7 +33,7 @@ import {
   transcript,
 } from './llm/context-window';
 import type { ModelResolver } from './llm/model-resolver';
-import type { ExecutionStore } from './store/execution-store';
+import type { ExecutionStore } from '../shared/node/store/execution-store';
 
 const HEARTBEAT_INTERVAL_MS = 5000;
 /** How often streamed text is written as an event. */

@@ -22,7 +22,7 @@ import type { PlannedTool } from '../shared/tools/tool-descriptor';
 import type { NewEvent } from '../shared/node/db/execution-events';
 import { stepKey, toolEvent } from './events';
 import type { McpConnections } from './mcp/mcp-connections';
-import type { ExecutionStore } from './store/execution-store';
+import type { ExecutionStore } from '../shared/node/store/execution-store';
 import { parseToolCallArguments } from './tools/tool-error';
 
 export function createMcpActivities(deps: {

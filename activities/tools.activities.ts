@@ -12,7 +12,7 @@ import type { Logger } from '../shared/node/logger';
 import { BUILTIN_TOOL_MAP, type BuiltinTool } from '../shared/tools/builtin-tools';
 import type { NewEvent } from '../shared/node/db/execution-events';
 import { stepKey, toolEvent } from './events';
-import type { ExecutionStore } from './store/execution-store';
+import type { ExecutionStore } from '../shared/node/store/execution-store';
 import {
   ToolConfigError,
   type ToolEnvironment,

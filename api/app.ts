@@ -34,6 +34,7 @@ import { addUsersRoutes } from './routes/users.routes';
 import { addMcpServersRoutes, addToolsRoutes } from './routes/tools.routes';
 import { addWebhooksRoutes } from './routes/webhooks.routes';
 import { EventsService } from './services/events.service';
+import { ExecutionStore } from '../shared/node/store/execution-store';
 import { ExecutionReconciler } from './services/execution-reconciler';
 import { ExecutionsService } from './services/executions.service';
 import { HitlService } from './services/hitl.service';
@@ -138,7 +139,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(`${API_BASE_PATH}/codec`, codecCors(deps.config.temporal.uiUrl));
-  addCodecRoutes(endpoints, deps.codec);
+  addCodecRoutes(endpoints, deps.codec, new ExecutionStore(deps.orm));
   addWebhooksRoutes(endpoints, new WebhooksService(deps.secrets));
   addMcpRoutes(endpoints, router, { guards, executions, logger: deps.logger });
   app.use(API_BASE_PATH, router);

@@ -15,6 +15,7 @@ import { eventSizes, runHistories } from '../test/support/workflow-runs';
 import {
   databaseType,
   fixed,
+  LLM_API_KEY,
   main,
   onCleanup,
   positiveInt,
@@ -51,6 +52,19 @@ main(async () => {
     dataConverter: { payloadCodecs: [createPayloadCodec(api.config)] },
   });
 
+  // A model whose context window holds every read, so history is measured without summaries.
+  const model = await api.http.post('/api/v1/models', {
+    token: api.adminToken,
+    body: {
+      name: 'wide',
+      model: 'gpt-4o-mini',
+      base_url: `${llm.url}/v1`,
+      api_key: LLM_API_KEY,
+      context_window: 100_000_000,
+    },
+  });
+  if (model.status !== 201) throw new Error(`model config: ${JSON.stringify(model.body)}`);
+
   // Each task's agent reads the document (steps - 1) times, then answers: `steps` LLM calls.
   llm.respondWith((request) => {
     const wanted = Number(/Read the document (\d+) times/.exec(lastUserPrompt(request))?.[1]);
@@ -75,7 +89,16 @@ main(async () => {
     const tasks = Math.ceil(steps / perTask);
     const crew = {
       name: `History ${steps}`,
-      agents: [{ id: 'r', role: 'Reader', goal: 'Read', tools: ['read_file'], max_iter: perTask }],
+      agents: [
+        {
+          id: 'r',
+          role: 'Reader',
+          goal: 'Read',
+          llm: 'wide',
+          tools: ['read_file'],
+          max_iter: perTask,
+        },
+      ],
       tasks: Array.from({ length: tasks }, (_, index) => {
         const here = Math.min(perTask, steps - index * perTask);
         return {

@@ -1,11 +1,14 @@
 /**
  * Temporal's codec-server endpoints (`/codec/encode`, `/codec/decode`), so the Temporal Web UI
- * shows decrypted payloads to signed-in users; everyone else sees ciphertext.
+ * shows decrypted payloads to signed-in users, with what runs keep by reference (conversations,
+ * long tool results) shown beside each reference; everyone else sees ciphertext.
  */
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
+import type { ExecutionStore } from '../../shared/node/store/execution-store';
 import type { EndpointRouter } from '../http/endpoint';
+import { withStoredContent } from '../services/codec-references';
 
 const PayloadJsonSchema = z.object({
   metadata: z.record(z.string(), z.string()).optional().describe('base64 values'),
@@ -37,7 +40,11 @@ const toJson = (payload: Payload): PayloadJson => ({
   data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
 });
 
-export function addCodecRoutes(endpoints: EndpointRouter, codec: PayloadCodec): void {
+export function addCodecRoutes(
+  endpoints: EndpointRouter,
+  codec: PayloadCodec,
+  store: ExecutionStore,
+): void {
   for (const operation of ['encode', 'decode'] as const) {
     endpoints.add({
       method: 'post',
@@ -49,9 +56,12 @@ export function addCodecRoutes(endpoints: EndpointRouter, codec: PayloadCodec): 
       body: PayloadsSchema,
       subject: 'payloads',
       response: PayloadsSchema,
-      handler: async ({ body }) => ({
-        payloads: (await codec[operation](body.payloads.map(fromJson))).map(toJson),
-      }),
+      handler: async ({ body }) => {
+        const payloads = await codec[operation](body.payloads.map(fromJson));
+        // What a run keeps by reference is shown with its content to the people decoding it.
+        const shown = operation === 'decode' ? await withStoredContent(store, payloads) : payloads;
+        return { payloads: shown.map(toJson) };
+      },
     });
   }
 }

@@ -63,6 +63,19 @@ describe('long runs', () => {
       connection: await Connection.connect({ address: temporalAddress() }),
       dataConverter: { payloadCodecs: [createPayloadCodec(api.config)] },
     });
+    // 199 reads of 20 KB are a million tokens: a model that reads that much, so nothing is
+    // summarised (context-window.test.ts covers summaries).
+    const model = await api.http.post('/api/v1/models', {
+      token: api.adminToken,
+      body: {
+        name: 'wide',
+        model: 'gpt-4o-mini',
+        base_url: `${llm.url}/v1`,
+        api_key: 'sk-wide',
+        context_window: 10_000_000,
+      },
+    });
+    expect(model.status).toBe(201);
   });
   afterAll(async () => {
     await client?.connection.close();
@@ -91,7 +104,16 @@ describe('long runs', () => {
     });
     const { execution_id: id, workflow_id: workflowId } = await start({
       name: 'Deep research',
-      agents: [{ id: 'r', role: 'Researcher', goal: 'Read', tools: ['read_file'], max_iter: 200 }],
+      agents: [
+        {
+          id: 'r',
+          role: 'Researcher',
+          goal: 'Read',
+          llm: 'wide',
+          tools: ['read_file'],
+          max_iter: 200,
+        },
+      ],
       tasks: [{ id: 'read', description: 'Read the document', expected_output: 'x', agent: 'r' }],
     });
     const execution = await finishedExecution(api, id, { timeoutMs: 240_000 });

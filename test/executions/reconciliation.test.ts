@@ -253,7 +253,10 @@ describe('the history limit of a Temporal server', () => {
       const { execution_id: id } = await startCrew(api, twentyTasks);
       const execution = await finishedExecution(api, id, { timeoutMs: 60_000 });
       expect(execution.status).toBe('FAILED');
-      expect(execution.error).toContain("history reached Temporal's limit");
+      // Temporal terminates the run itself, or refuses its next step and the reconciler ends it.
+      expect(execution.error).toMatch(
+        /history size exceeds limit|history reached Temporal's limit/i,
+      );
     });
   });
 

@@ -3,7 +3,11 @@
  * API's codec endpoints decrypt it for signed-in users only; executions are searchable by
  * Kasal's attributes and carry readable summaries.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { createPayloadCodec } from '../../shared/node/temporal/connection';
 import { startApi, temporalAddress, type ApiHarness } from '../support/api-harness';
 import { historyText } from '../support/history-text';
@@ -21,11 +25,14 @@ describe('the Temporal Web UI view of executions', () => {
   beforeAll(async () => {
     llm = await startScriptedLlmServer();
     llm.respondWith(() => ({ content: 'The confidential answer' }));
+    const files = mkdtempSync(path.join(tmpdir(), 'kasal-ui-'));
+    writeFileSync(path.join(files, 'long.txt'), `${'A long report. '.repeat(300)}THE END`);
     api = await startApi('postgres', {
       TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
       OPENAI_BASE_URL: `${llm.url}/v1`,
       OPENAI_API_KEY: 'sk-codec',
       TEMPORAL_UI_URL: 'http://ui.kasal.test:8233',
+      KASAL_TOOLS_FILE_ROOT: files,
     });
     worker = await startWorker(api);
     // A client without the codec sees what Temporal stores.
@@ -110,6 +117,77 @@ describe('the Temporal Web UI view of executions', () => {
     expect(Buffer.from(encoded.body.payloads[0].data, 'base64').toString('utf8')).not.toContain(
       'merger',
     );
+  });
+
+  it('shows what runs keep by reference: conversations and long tool results', async () => {
+    let calls = 0;
+    llm.respondWith(() =>
+      calls++ === 0
+        ? { toolCalls: [{ name: 'read_file', arguments: { path: 'long.txt' } }] }
+        : { content: 'Read it' },
+    );
+    const started = await api.http.post('/api/v1/executions', {
+      token: api.adminToken,
+      body: {
+        crew: {
+          name: 'Referenced',
+          agents: [{ id: 'a', role: 'Reader', goal: 'Read', tools: ['read_file'] }],
+          tasks: [{ id: 't', description: 'Read long.txt', expected_output: 'x', agent: 'a' }],
+        },
+      },
+    });
+    expect((await finishedExecution(api, started.body.execution_id)).status).toBe('COMPLETED');
+    llm.respondWith(() => ({ content: 'The confidential answer' }));
+    const history = await raw.workflow.getHandle(started.body.workflow_id).fetchHistory();
+    const events = history.events ?? [];
+    const decode = async (payload: temporal.api.common.v1.IPayload | undefined) => {
+      const body = {
+        payloads: [
+          {
+            metadata: Object.fromEntries(
+              Object.entries(payload?.metadata ?? {}).map(([key, value]) => [
+                key,
+                Buffer.from(value).toString('base64'),
+              ]),
+            ),
+            data: Buffer.from(payload?.data ?? new Uint8Array()).toString('base64'),
+          },
+        ],
+      };
+      const decoded = await api.http.post('/api/v1/codec/decode', { token: api.adminToken, body });
+      expect(decoded.status).toBe(200);
+      return JSON.parse(Buffer.from(decoded.body.payloads[0].data, 'base64').toString('utf8'));
+    };
+    const scheduled = (type: string) =>
+      events.filter(
+        (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === type,
+      );
+
+    // The tool's result travelled as a preview and a key; the codec shows the whole text.
+    const toolScheduled = scheduled('runTool')[0]!;
+    const toolDone = events.find(
+      (event) =>
+        event.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() ===
+        toolScheduled.eventId?.toString(),
+    );
+    const result = await decode(
+      toolDone?.activityTaskCompletedEventAttributes?.result?.payloads?.[0],
+    );
+    expect(result.output.length).toBeLessThan(1000);
+    expect(result.stored.stored).toBeDefined();
+    expect(result.stored.text).toContain('THE END');
+
+    // The second LLM step carried a cursor and the tool message; the codec shows the messages.
+    const second = await decode(
+      scheduled('callLlm')[1]!.activityTaskScheduledEventAttributes?.input?.payloads?.[0],
+    );
+    expect(second.conversation.length).toBe(3);
+    expect(second.conversation.messages.map((message: any) => message.role)).toEqual([
+      'system',
+      'user',
+      'assistant',
+    ]);
+    expect(second.messages[0].content[0].text).toContain('THE END');
   });
 
   it('makes executions searchable and readable: search attributes and summaries', async () => {

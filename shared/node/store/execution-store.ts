@@ -12,14 +12,14 @@ import {
   type NewChatMessage,
   type StoredText,
   type ToolResult,
-} from '../../shared/llm/chat';
+} from '../../llm/chat';
 import {
   ConversationMessageEntity,
   ExecutionBlobEntity,
   ExecutionTaskEntity,
   type ConversationMessage,
-} from '../../shared/node/db/entities';
-import type { Orm } from '../../shared/node/db/orm';
+} from '../db/entities';
+import type { Orm } from '../db/orm';
 
 /** Results longer than this travel by reference when the workflow asks for it. */
 export const INLINE_TEXT_CHARS = 2_000;
@@ -120,26 +120,62 @@ export class ExecutionStore {
     });
   }
 
-  private async texts(groupId: string, keys: string[]): Promise<Map<string, string>> {
+  /**
+   * For people reading a run (the Web UI's codec endpoint, for system administrators): stored
+   * texts by key and conversations by cursor, in any group; what is missing is left out.
+   */
+  async lookUp(
+    keys: string[],
+    cursors: { id: string; length: number }[],
+  ): Promise<{ texts: Map<string, string>; conversations: Map<string, ChatMessage[]> }> {
+    const texts = await this.texts(undefined, keys, { lenient: true });
+    const conversations = new Map<string, ChatMessage[]>();
+    for (const cursor of cursors) {
+      const rows = await this.orm.em
+        .fork()
+        .find(
+          ConversationMessageEntity,
+          { conversationId: cursor.id, seq: { $lt: cursor.length } },
+          { orderBy: { seq: 'asc' } },
+        );
+      conversations.set(
+        `${cursor.id}:${cursor.length}`,
+        rows.map((row) => row.message),
+      );
+    }
+    return { texts, conversations };
+  }
+
+  private async texts(
+    groupId: string | undefined,
+    keys: string[],
+    options: { lenient?: boolean } = {},
+  ): Promise<Map<string, string>> {
     if (keys.length === 0) return new Map();
     const unique = [...new Set(keys)];
     const em = this.orm.em.fork();
     const blobKeys = unique.filter((key) => !key.startsWith(TASK_OUTPUT_PREFIX));
     const blobs =
       blobKeys.length > 0
-        ? await em.find(ExecutionBlobEntity, { key: { $in: blobKeys }, groupId })
+        ? await em.find(ExecutionBlobEntity, {
+            key: { $in: blobKeys },
+            ...(groupId !== undefined && { groupId }),
+          })
         : [];
     const texts = new Map(blobs.map((row) => [row.key, row.content]));
     for (const key of unique.filter((candidate) => candidate.startsWith(TASK_OUTPUT_PREFIX))) {
-      texts.set(key, await this.taskOutput(em, key));
+      const output = await this.taskOutput(em, key);
+      if (output !== undefined) texts.set(key, output);
     }
     const missing = unique.find((key) => !texts.has(key));
-    if (missing !== undefined) throw new Error(`stored text '${missing}' was not found`);
+    if (missing !== undefined && !options.lenient) {
+      throw new Error(`stored text '${missing}' was not found`);
+    }
     return texts;
   }
 
   /** A completed task's output, from its execution task row (`task-output:<execution>:<task>`). */
-  private async taskOutput(em: EntityManager, key: string): Promise<string> {
+  private async taskOutput(em: EntityManager, key: string): Promise<string | undefined> {
     const rest = key.slice(TASK_OUTPUT_PREFIX.length);
     const split = rest.indexOf(':');
     const row = await em.findOne(
@@ -147,8 +183,7 @@ export class ExecutionStore {
       { executionId: rest.slice(0, split), taskKey: rest.slice(split + 1), status: 'COMPLETED' },
       { fields: ['output'] },
     );
-    if (row?.output == null) throw new Error(`task output '${key}' was not found`);
-    return row.output;
+    return row?.output ?? undefined;
   }
 }
 
