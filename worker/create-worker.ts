@@ -8,6 +8,7 @@ import type { Orm } from '../shared/node/db/orm';
 import type { Logger } from '../shared/node/logger';
 import { createPayloadCodec } from '../shared/node/temporal/connection';
 import type { Telemetry } from '../shared/node/telemetry';
+import { makeCurrent, versionedSource } from './deployment';
 import { WORKFLOWS_SOURCE, workflowSource } from './options';
 
 export interface KasalWorkerDeps {
@@ -22,6 +23,8 @@ export interface KasalWorkerDeps {
 
 export interface KasalWorker {
   worker: Worker;
+  /** The build id this worker polls as, when worker versioning is on. */
+  buildId?: string;
   /** Runs until `worker.shutdown()`, then closes the MCP sessions the activities opened. */
   run(): Promise<void>;
 }
@@ -29,9 +32,13 @@ export interface KasalWorker {
 export async function createKasalWorker(deps: KasalWorkerDeps): Promise<KasalWorker> {
   const { config, telemetry } = deps;
   const mcp = new McpConnections();
-  const source = deps.fromSource
+  const chosen = deps.fromSource
     ? { workflowsPath: WORKFLOWS_SOURCE }
     : workflowSource(telemetry !== undefined);
+  // A bundle made from source needs the tracing module (a prebuilt traced bundle has it).
+  const tracing = telemetry && 'workflowsPath' in chosen ? telemetry.worker.workflowModules : [];
+  const versioned = config.workerDeployment && (await versionedSource(config, chosen, tracing));
+  const source = versioned ? versioned.source : chosen;
   const worker = await Worker.create({
     connection: deps.connection,
     namespace: config.temporal.namespace,
@@ -41,10 +48,20 @@ export async function createKasalWorker(deps: KasalWorkerDeps): Promise<KasalWor
     ...(telemetry && {
       interceptors: {
         activity: telemetry.worker.activity,
-        // A prebuilt traced bundle has the module already; a bundle made now needs it added.
-        ...('workflowsPath' in source && { workflowModules: telemetry.worker.workflowModules }),
+        ...('workflowsPath' in source && { workflowModules: tracing }),
       },
       sinks: telemetry.worker.sinks,
+    }),
+    ...(versioned && {
+      workerDeploymentOptions: {
+        useWorkerVersioning: true,
+        version: {
+          deploymentName: config.workerDeployment?.name as string,
+          buildId: versioned.buildId,
+        },
+        // Crews say PINNED for themselves; the rest follow the current version.
+        defaultVersioningBehavior: 'AUTO_UPGRADE',
+      },
     }),
     activities: createActivities({
       orm: deps.orm,
@@ -59,10 +76,18 @@ export async function createKasalWorker(deps: KasalWorkerDeps): Promise<KasalWor
   });
   return {
     worker,
+    ...(versioned && { buildId: versioned.buildId }),
     async run() {
+      let stopped = false;
+      const current =
+        versioned && config.workerDeployment?.setCurrent
+          ? makeCurrent(deps.connection, config, versioned.buildId, deps.logger, () => stopped)
+          : undefined;
       try {
         await worker.run();
       } finally {
+        stopped = true;
+        await current;
         await mcp.closeAll();
       }
     },

@@ -8,10 +8,11 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  continueAsNew,
   isCancellation,
+  makeContinueAsNewFunc,
   patched,
   setHandler,
+  setWorkflowOptions,
 } from '@temporalio/workflow';
 import { taskOutputKey, type MessageText } from '../shared/llm/chat';
 import type { AgentPlan, TaskPlan } from '../shared/plan/crew-plan';
@@ -26,10 +27,11 @@ import {
 } from './crew-run';
 import { progressQuery, stopSignal } from './definitions';
 import { innermostMessage } from './failure-message';
-import { historyFull } from './history-budget';
+import { historyFull, newVersionAvailable } from './history-budget';
 import { PATCHES } from './patches';
 import { planTasks } from './planning';
 import { publishStatus } from './status';
+import { versioningBehavior } from './versioning';
 
 export type { CrewWorkflowInput };
 
@@ -111,8 +113,15 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
       cause: error as Error,
     });
   }
-  return await continueAsNew<typeof crewWorkflow>(continuation);
+  // The next run starts on the deployment's current version (a fresh run: nothing to replay).
+  return await makeContinueAsNewFunc<typeof crewWorkflow>({
+    initialVersioningBehavior: 'AUTO_UPGRADE',
+  })(continuation);
 }
+
+// With worker versioning, a crew runs to its end on the version it started on (or moves at a
+// continue-as-new); see worker/deployment.ts.
+setWorkflowOptions(versioningBehavior('PINNED'), crewWorkflow);
 
 /**
  * Runs the tasks from position `from`; returns each task's answer by key (those this run did,
@@ -139,7 +148,8 @@ async function runTasks(
       if (index < from) continue;
       run.throwIfStopRequested();
       // Only between tasks with nothing running alongside is the state small enough to carry.
-      if (running.size === 0 && index > from && historyFull(run.input.history_limits)) {
+      const moveOn = () => historyFull(run.input.history_limits) || newVersionAvailable();
+      if (running.size === 0 && index > from && moveOn()) {
         continueAt = index;
         break;
       }

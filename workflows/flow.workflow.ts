@@ -16,6 +16,7 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  setWorkflowOptions,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -41,6 +42,7 @@ import {
 } from './flow-run';
 import { historyFull } from './history-budget';
 import { publishStatus } from './status';
+import { versioningBehavior } from './versioning';
 
 export type { FlowResult, FlowWorkflowInput };
 
@@ -297,6 +299,10 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
   }
   return await continueAsNew<typeof flowWorkflow>(continuation);
 }
+
+// With worker versioning, flows (which may wait days for a person) follow the current version;
+// their changes are patched (see workflows/patches.ts).
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), flowWorkflow);
 
 function classify(error: unknown): {
   status: 'REJECTED' | 'FAILED' | 'CANCELLED' | 'STOPPED';

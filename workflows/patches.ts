@@ -11,6 +11,8 @@ export const PATCHES = {
   conversationInStore: 'conversation-in-store',
   /** Crews and flows continue as new past their history limits. */
   continueAsNew: 'continue-as-new',
+  /** A crew pinned to a worker version continues as new onto the current one at a task boundary. */
+  continueOnNewVersion: 'continue-on-new-version',
   /** A conversation too long for its model is summarised (respect_context_window). */
   contextWindowSummary: 'context-window-summary',
 } as const;

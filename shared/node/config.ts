@@ -54,6 +54,19 @@ export const EnvSchema = z.object({
   KASAL_HISTORY_MAX_BYTES: z.coerce.number().int().min(100_000).max(40_000_000).default(4_194_304),
   TEMPORAL_HISTORY_LIMIT_EVENTS: z.coerce.number().int().min(100).default(51_200),
   TEMPORAL_HISTORY_LIMIT_BYTES: z.coerce.number().int().min(100_000).default(52_428_800),
+  KASAL_WORKER_DEPLOYMENT: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[\w.-]{1,200}$/, 'letters, digits, ".", "_" and "-" only')
+      .optional(),
+  ),
+  KASAL_WORKER_BUILD_ID: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[\w.-]{1,200}$/, 'letters, digits, ".", "_" and "-" only')
+      .optional(),
+  ),
+  KASAL_WORKER_SET_CURRENT: booleanFlag(true),
   KASAL_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(15),
 
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
@@ -161,6 +174,11 @@ export interface Config {
     variables: Record<string, string | undefined>;
   };
   webhooks: { allowPrivateNetworks: boolean };
+  /**
+   * Temporal worker versioning: with a deployment name, workers poll as a version of it (the
+   * build id, by default a hash of the workflow code) and new runs go to the current version.
+   */
+  workerDeployment?: { name: string; buildId?: string; setCurrent: boolean };
   /** OpenTelemetry: spans are exported to `tracesUrl` (OTLP/HTTP) when it is set. */
   telemetry: { tracesUrl?: string; serviceName?: string };
 }
@@ -259,6 +277,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     webhooks: { allowPrivateNetworks: env.KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
+    ...(env.KASAL_WORKER_DEPLOYMENT && {
+      workerDeployment: {
+        name: env.KASAL_WORKER_DEPLOYMENT,
+        ...(env.KASAL_WORKER_BUILD_ID && { buildId: env.KASAL_WORKER_BUILD_ID }),
+        setCurrent: env.KASAL_WORKER_SET_CURRENT,
+      },
+    }),
     telemetry: {
       ...(tracesUrl && { tracesUrl }),
       ...(env.OTEL_SERVICE_NAME && { serviceName: env.OTEL_SERVICE_NAME }),

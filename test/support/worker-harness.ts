@@ -1,6 +1,7 @@
 /** A real Temporal worker in the test process, running the real workflows and activities. */
 import { randomUUID } from 'node:crypto';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Config } from '../../shared/node/config';
 import { createLogger } from '../../shared/node/logger';
 import { createKasalWorker } from '../../worker/create-worker';
 import type { ApiHarness } from './api-harness';
@@ -15,16 +16,20 @@ export const uniqueTaskQueue = () => `kasal-test-${randomUUID()}`;
 
 let runtimeInstalled = false;
 
-export async function startWorker(api: ApiHarness): Promise<WorkerHarness> {
+/** A worker for `api`'s task queue; `config` overrides the API's own (e.g. a build id). */
+export async function startWorker(
+  api: ApiHarness,
+  config: Config = api.config,
+): Promise<WorkerHarness> {
   if (!runtimeInstalled) {
     // Keep webpack's bundle report and routine worker logs out of the test output.
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const connection = await NativeConnection.connect({ address: api.config.temporal.address });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
   const kasalWorker = await createKasalWorker({
     connection,
-    config: api.config,
+    config,
     orm: api.orm,
     logger: createLogger('silent', 'test-worker'),
     telemetry: api.telemetry,
