@@ -9,4 +9,5 @@ import { workflowInfo } from '@temporalio/workflow';
 export const versioningBehavior =
   (behavior: VersioningBehavior): WorkflowDefinitionOptionsOrGetter =>
   () =>
-    workflowInfo().currentDeploymentVersion ? { versioningBehavior: behavior } : {};
+    // Unversioned workers report a build id too, but no deployment.
+    workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: behavior } : {};

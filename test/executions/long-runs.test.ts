@@ -40,7 +40,7 @@ const closedStatus = (client: Client, workflowId: string) =>
 
 const taskNumber = (prompt: string) => Number(/Task number (\d+)/.exec(prompt)?.[1]);
 
-describe('long runs', () => {
+describe.each(['postgres', 'sqlite'] as const)('long runs on %s', (database) => {
   let platform: Platform;
   let llm: ScriptedLlmServer;
   let api: ApiHarness;
@@ -52,12 +52,15 @@ describe('long runs', () => {
       path.join(files, 'document.txt'),
       'research notes '.repeat(2000).slice(0, DOCUMENT_CHARS),
     );
-    platform = await startPlatform({
-      KASAL_TOOLS_FILE_ROOT: files,
-      // Small enough that a crew of 100 tasks continues as new several times.
-      KASAL_HISTORY_MAX_EVENTS: '400',
-      LLM_STREAM: 'false',
-    });
+    platform = await startPlatform(
+      {
+        KASAL_TOOLS_FILE_ROOT: files,
+        // Small enough that a crew of 100 tasks continues as new several times.
+        KASAL_HISTORY_MAX_EVENTS: '400',
+        LLM_STREAM: 'false',
+      },
+      database,
+    );
     ({ llm, api } = platform);
     client = new Client({
       connection: await Connection.connect({ address: temporalAddress() }),
