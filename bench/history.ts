@@ -9,13 +9,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { createPayloadCodec } from '../shared/node/temporal/connection';
+import { scriptedModelConfig } from '../test/support/model-configs';
 import { lastUserPrompt } from '../test/support/scripted-llm-server';
 import { startWorker } from '../test/support/worker-harness';
 import { eventSizes, runHistories } from '../test/support/workflow-runs';
 import {
   databaseType,
   fixed,
-  LLM_API_KEY,
   main,
   onCleanup,
   positiveInt,
@@ -53,17 +53,11 @@ main(async () => {
   });
 
   // A model whose context window holds every read, so history is measured without summaries.
-  const model = await api.http.post('/api/v1/models', {
-    token: api.adminToken,
-    body: {
-      name: 'wide',
-      model: 'gpt-4o-mini',
-      base_url: `${llm.url}/v1`,
-      api_key: LLM_API_KEY,
-      context_window: 100_000_000,
-    },
+  await scriptedModelConfig(api, llm, {
+    name: 'wide',
+    model: 'gpt-4o-mini',
+    context_window: 100_000_000,
   });
-  if (model.status !== 201) throw new Error(`model config: ${JSON.stringify(model.body)}`);
 
   // Each task's agent reads the document (steps - 1) times, then answers: `steps` LLM calls.
   llm.respondWith((request) => {

@@ -56,7 +56,7 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
       const final = last ? ran.outputs.get(last.key) : undefined;
       return await finish(run, 'COMPLETED', ran.outputs, final);
     }
-    // The history is long: the next run goes on from the next task, with the state by reference.
+    // A long history or a new worker version: the next run goes on from the next task.
     await run.approvals.drain();
     await condition(allHandlersFinished);
     continuation = run.continuation(tasks, ran.continueAt);
@@ -123,6 +123,9 @@ export async function crewWorkflow(input: CrewWorkflowInput): Promise<CrewResult
 // continue-as-new); see worker/deployment.ts.
 setWorkflowOptions(versioningBehavior('PINNED'), crewWorkflow);
 
+const shouldContinueAsNew = (run: CrewRun) =>
+  historyFull(run.input.history_limits) || newVersionAvailable();
+
 /**
  * Runs the tasks from position `from`; returns each task's answer by key (those this run did,
  * and the latest one before it), or where to continue as new when the history is long.
@@ -148,8 +151,7 @@ async function runTasks(
       if (index < from) continue;
       run.throwIfStopRequested();
       // Only between tasks with nothing running alongside is the state small enough to carry.
-      const moveOn = () => historyFull(run.input.history_limits) || newVersionAvailable();
-      if (running.size === 0 && index > from && moveOn()) {
+      if (running.size === 0 && index > from && shouldContinueAsNew(run)) {
         continueAt = index;
         break;
       }

@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ApiHarness } from '../support/api-harness';
+import { scriptedModelConfig } from '../support/model-configs';
 import { finishedExecution, startPlatform, type Platform } from '../support/platform';
 import type { RecordedRequest, ScriptedLlmServer } from '../support/scripted-llm-server';
 
@@ -30,18 +31,12 @@ describe('context window', () => {
     writeFileSync(path.join(files, 'sky.txt'), 'The sky is blue. '.repeat(59));
     platform = await startPlatform({ KASAL_TOOLS_FILE_ROOT: files, LLM_STREAM: 'false' });
     ({ llm, api } = platform);
-    const model = await api.http.post('/api/v1/models', {
-      token: api.adminToken,
-      body: {
-        name: 'small',
-        model: 'tiny-model',
-        base_url: `${llm.url}/v1`,
-        api_key: 'sk-small',
-        context_window: 1000,
-      },
+    const model = await scriptedModelConfig(api, llm, {
+      name: 'small',
+      model: 'tiny-model',
+      context_window: 1000,
     });
-    expect(model.status).toBe(201);
-    expect(model.body.context_window).toBe(1000);
+    expect(model.context_window).toBe(1000);
     llm.respondWith((request) => {
       if (isSummaryRequest(request)) return { content: SUMMARY };
       if (summarised(request)) return { content: 'The sky is blue (after a summary).' };

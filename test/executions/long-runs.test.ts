@@ -14,6 +14,7 @@ import { temporalAddress, type ApiHarness } from '../support/api-harness';
 import { finishedExecution, startPlatform, type Platform } from '../support/platform';
 import { waitFor } from '../support/processes';
 import { step } from '../support/flow-fixtures';
+import { scriptedModelConfig } from '../support/model-configs';
 import { lastUserPrompt, type ScriptedLlmServer } from '../support/scripted-llm-server';
 import { readSse } from '../support/sse-client';
 import { eventSizes, runHistories } from '../support/workflow-runs';
@@ -68,17 +69,11 @@ describe.each(['postgres', 'sqlite'] as const)('long runs on %s', (database) => 
     });
     // 199 reads of 20 KB are a million tokens: a model that reads that much, so nothing is
     // summarised (context-window.test.ts covers summaries).
-    const model = await api.http.post('/api/v1/models', {
-      token: api.adminToken,
-      body: {
-        name: 'wide',
-        model: 'gpt-4o-mini',
-        base_url: `${llm.url}/v1`,
-        api_key: 'sk-wide',
-        context_window: 10_000_000,
-      },
+    await scriptedModelConfig(api, llm, {
+      name: 'wide',
+      model: 'gpt-4o-mini',
+      context_window: 10_000_000,
     });
-    expect(model.status).toBe(201);
   });
   afterAll(async () => {
     await client?.connection.close();

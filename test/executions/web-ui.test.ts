@@ -16,6 +16,17 @@ import { waitFor } from '../support/processes';
 import { startScriptedLlmServer, type ScriptedLlmServer } from '../support/scripted-llm-server';
 import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
 
+/** A payload as the Web UI sends it to the codec endpoint: JSON with base64 fields. */
+const codecJson = (payload: temporal.api.common.v1.IPayload | null | undefined) => ({
+  metadata: Object.fromEntries(
+    Object.entries(payload?.metadata ?? {}).map(([key, value]) => [
+      key,
+      Buffer.from(value).toString('base64'),
+    ]),
+  ),
+  data: Buffer.from(payload?.data ?? new Uint8Array()).toString('base64'),
+});
+
 describe('the Temporal Web UI view of executions', () => {
   let llm: ScriptedLlmServer;
   let api: ApiHarness;
@@ -82,19 +93,7 @@ describe('the Temporal Web UI view of executions', () => {
     // The Web UI sends the payloads as JSON with base64 fields.
     const input =
       history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    const body = {
-      payloads: [
-        {
-          metadata: Object.fromEntries(
-            Object.entries(input?.metadata ?? {}).map(([key, value]) => [
-              key,
-              Buffer.from(value).toString('base64'),
-            ]),
-          ),
-          data: Buffer.from(input?.data ?? new Uint8Array()).toString('base64'),
-        },
-      ],
-    };
+    const body = { payloads: [codecJson(input)] };
     const decoded = await api.http.post('/api/v1/codec/decode', { token: api.adminToken, body });
     expect(decoded.status).toBe(200);
     const clear = Buffer.from(decoded.body.payloads[0].data, 'base64').toString('utf8');
@@ -141,19 +140,7 @@ describe('the Temporal Web UI view of executions', () => {
     const history = await raw.workflow.getHandle(started.body.workflow_id).fetchHistory();
     const events = history.events ?? [];
     const decode = async (payload: temporal.api.common.v1.IPayload | undefined) => {
-      const body = {
-        payloads: [
-          {
-            metadata: Object.fromEntries(
-              Object.entries(payload?.metadata ?? {}).map(([key, value]) => [
-                key,
-                Buffer.from(value).toString('base64'),
-              ]),
-            ),
-            data: Buffer.from(payload?.data ?? new Uint8Array()).toString('base64'),
-          },
-        ],
-      };
+      const body = { payloads: [codecJson(payload)] };
       const decoded = await api.http.post('/api/v1/codec/decode', { token: api.adminToken, body });
       expect(decoded.status).toBe(200);
       return JSON.parse(Buffer.from(decoded.body.payloads[0].data, 'base64').toString('utf8'));
