@@ -162,4 +162,96 @@ describe('durability', () => {
     expect(repeated[0]![1]).toBe(2);
     expect(counts.size).toBe(4); // one (tool call), one (answer), two, three
   });
+
+  it('finishes a long crew across worker kills, repeating no completed LLM call', async () => {
+    // Six tasks of six LLM steps each (five reads, then the answer), continuing as new between
+    // tasks; the worker is killed twice while calls are in flight.
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'kasal-long-durable-'));
+    writeFileSync(path.join(stateDir, 'notes.txt'), 'Long notes. '.repeat(400));
+    const longLlm = await startScriptedLlmServer({ latencyMs: 150 });
+    const longDatabase = await createTestDatabase('postgres');
+    try {
+      longLlm.respondWith((request) => {
+        const reads = request.body.messages.filter((message) => message.role === 'tool').length;
+        return reads < 5
+          ? { toolCalls: [{ name: 'read_file', arguments: { path: 'notes.txt' } }] }
+          : { content: `${lastUser(request).slice(14, 22)} done` };
+      });
+      const apiPort = await freePort();
+      const env = {
+        ...baseTestEnv(longDatabase),
+        TEMPORAL_ADDRESS: temporal.address,
+        TEMPORAL_TASK_QUEUE: uniqueTaskQueue(),
+        OPENAI_BASE_URL: `${longLlm.url}/v1`,
+        OPENAI_API_KEY: 'sk-long-durable',
+        KASAL_TOOLS_FILE_ROOT: stateDir,
+        KASAL_HISTORY_MAX_EVENTS: '100',
+        LLM_STREAM: 'false',
+        PORT: String(apiPort),
+        HOST: '127.0.0.1',
+      };
+      const http = new HttpClient(`http://127.0.0.1:${apiPort}`);
+      const start = (entry: 'api/server' | 'worker/main') => {
+        const child = startNodeEntry(entry, env);
+        children.push(child);
+        return child;
+      };
+      start('api/server');
+      let worker = start('worker/main');
+      await waitFor('the API', () => healthy(http.baseUrl));
+      const login = await http.post('/api/v1/auth/login', {
+        body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+      });
+      const token: string = login.body.access_token;
+      const started = await http.post('/api/v1/executions', {
+        token,
+        body: {
+          crew: {
+            name: 'Long durable crew',
+            agents: [{ id: 'a', role: 'Reader', goal: 'Read', tools: ['read_file'] }],
+            tasks: Array.from({ length: 6 }, (_, index) => ({
+              id: `t${index + 1}`,
+              description: `Task t${index + 1}: read notes.txt five times`,
+              expected_output: 'x',
+              agent: 'a',
+            })),
+          },
+        },
+      });
+      expect(started.status).toBe(202);
+      const id: string = started.body.execution_id;
+
+      for (const killAt of [10, 24]) {
+        await waitFor(`LLM call ${killAt}`, () => longLlm.requests.length >= killAt || undefined);
+        worker.child.kill('SIGKILL');
+        await worker.exited;
+        worker = start('worker/main');
+      }
+
+      const done = await waitFor(
+        'the long execution to complete',
+        async () => {
+          const response = await http.get(`/api/v1/executions/${id}`, { token });
+          return response.body.status === 'COMPLETED' ? response.body : undefined;
+        },
+        150_000,
+      );
+      expect(done.tasks.map((task: { output: string }) => task.output)).toEqual(
+        Array.from({ length: 6 }, (_, index) => `Task t${index + 1}: done`),
+      );
+
+      // 36 steps, each seen once; a kill may at most repeat the one call then in flight.
+      const counts = new Map<string, number>();
+      for (const request of longLlm.requests) {
+        counts.set(signature(request), (counts.get(signature(request)) ?? 0) + 1);
+      }
+      expect(counts.size).toBe(36);
+      const repeated = [...counts.values()].filter((count) => count > 1);
+      expect(repeated.length).toBeLessThanOrEqual(2);
+      expect(repeated.every((count) => count === 2)).toBe(true);
+    } finally {
+      await longLlm.close();
+      await longDatabase.drop();
+    }
+  });
 });
