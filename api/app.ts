@@ -119,6 +119,7 @@ export function createApp(deps: AppDeps): Express {
       logger: deps.logger,
       namespace: deps.config.temporal.namespace,
       serverLimits: deps.config.temporal.serverHistoryLimits,
+      taskQueue: deps.config.temporal.taskQueue,
     }),
     webUi: { url: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace },
     defaultModel: deps.config.llm.defaultModel,

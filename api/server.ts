@@ -48,6 +48,7 @@ runMain('api', async () => {
       logger,
       namespace: config.temporal.namespace,
       serverLimits: config.temporal.serverHistoryLimits,
+      taskQueue: config.temporal.taskQueue,
     }),
     logger,
     config.temporal.reconcileIntervalMs,

@@ -6,3 +6,4 @@
 export { crewWorkflow } from './crew.workflow';
 export { flowWorkflow } from './flow.workflow';
 export { scheduledRunWorkflow } from './scheduled-run.workflow';
+export { webhookNotificationWorkflow } from './webhook-notification.workflow';

@@ -5,8 +5,16 @@
  * reason and writes the event streams show. A workflow task that keeps failing (say, a
  * non-determinism error after a bad deploy) shows as the execution's warning instead of silence.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import {
+  webhookNotificationWorkflow,
+  type WebhookNotification,
+} from '../../workflows/webhook-notification.workflow';
 import {
   FINAL_STATUSES,
   type ExecutionStatus,
@@ -52,6 +60,8 @@ export class ExecutionReconciler {
       namespace: string;
       /** The server's history limits: a run close to them can record no more steps. */
       serverLimits: HistoryLimits;
+      /** Where the webhook notification of a reconciled execution runs. */
+      taskQueue: string;
     },
   ) {}
 
@@ -228,7 +238,39 @@ export class ExecutionReconciler {
       },
     ]);
     this.deps.logger.warn({ executionId: row.id, status: final, reason }, 'execution reconciled');
+    await this.notify(row, final, reason, finishedAt);
     return true;
+  }
+
+  /** Webhooks subscribed to `execution_terminated` hear of it, durably (a workflow of its own). */
+  private async notify(row: Execution, status: string, reason: string, at: Date): Promise<void> {
+    const notification: WebhookNotification = {
+      groupId: row.groupId,
+      event: 'execution_terminated',
+      payload: {
+        event: 'execution_terminated',
+        timestamp: at.toISOString(),
+        execution_id: row.id,
+        kind: row.kind,
+        name: row.name,
+        status,
+        reason,
+      },
+    };
+    try {
+      await this.withDeadline(() =>
+        this.deps.temporal.workflow.start(webhookNotificationWorkflow, {
+          taskQueue: this.deps.taskQueue,
+          // One notification per execution, whichever API found it first.
+          workflowId: `kasal-webhooks-${row.id}-terminated`,
+          args: [notification],
+          staticSummary: `Webhooks · ${row.name} ended without finishing`,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return;
+      this.deps.logger.warn({ err: error, executionId: row.id }, 'could not notify webhooks');
+    }
   }
 
   private withDeadline<T>(fn: () => Promise<T>): Promise<T> {

@@ -71,7 +71,8 @@ export interface ApprovalClosure {
   comment?: string;
 }
 
-export type WebhookEvent = 'gate_reached' | 'gate_approved' | 'gate_rejected' | 'gate_timeout';
+export type WebhookEvent =
+  'gate_reached' | 'gate_approved' | 'gate_rejected' | 'gate_timeout' | 'execution_terminated';
 
 export interface StepExecution {
   id: string;

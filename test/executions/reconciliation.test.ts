@@ -4,6 +4,8 @@
  * workflow task that keeps failing shows as a warning on the execution.
  */
 import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -57,9 +59,20 @@ const terminate = (address: string, workflowId: string, reason: string) =>
 describe('reconciliation with Temporal', () => {
   let platform: Platform;
   let client: Client;
+  let hooks: Server;
+  const deliveries: { event: string; body: any }[] = [];
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    hooks = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        deliveries.push({ event: String(req.headers['x-kasal-event']), body: JSON.parse(body) });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+    platform = await startPlatform({ KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' });
     client = new Client({
       connection: await Connection.connect({ address: temporalAddress() }),
       dataConverter: { payloadCodecs: [createPayloadCodec(platform.api.config)] },
@@ -68,6 +81,7 @@ describe('reconciliation with Temporal', () => {
   afterAll(async () => {
     await client?.connection.close();
     await platform?.close();
+    await new Promise((resolve) => hooks?.close(resolve));
   });
 
   const reconciler = () =>
@@ -77,10 +91,20 @@ describe('reconciliation with Temporal', () => {
       logger,
       namespace: 'default',
       serverLimits: platform.api.config.temporal.serverHistoryLimits,
+      taskQueue: platform.api.config.temporal.taskQueue,
     });
 
   it('ends the execution of a workflow terminated with the CLI, with the reason', async () => {
     const { api, llm } = platform;
+    const hook = await api.http.post('/api/v1/webhooks', {
+      token: api.adminToken,
+      body: {
+        name: 'ops',
+        url: `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`,
+        events: ['execution_terminated'],
+      },
+    });
+    expect(hook.status).toBe(201);
     llm.respondWith(() => ({ hang: true }));
     const swept = await startCrew(api, oneTask('Swept'));
     const read = await startCrew(api, oneTask('Read'));
@@ -100,6 +124,15 @@ describe('reconciliation with Temporal', () => {
       .find(ExecutionEventEntity, { executionId: swept.execution_id }, { orderBy: { id: 'asc' } });
     expect(events.at(-1)).toMatchObject({ type: 'crew_failed' });
     expect(events.at(-1)!.data).toMatchObject({ reconciled: true, status: 'FAILED' });
+    // Webhooks that asked for it hear of it.
+    const [delivery] = await waitFor('the webhook', () =>
+      deliveries.length > 0 ? deliveries : undefined,
+    );
+    expect(delivery).toMatchObject({
+      event: 'execution_terminated',
+      body: { execution_id: swept.execution_id, status: 'FAILED', kind: 'crew', name: 'Swept' },
+    });
+    expect(delivery!.body.reason).toContain('operator stopped it');
 
     // ...and reading an execution whose workflow no longer answers repairs it at once.
     await terminate(temporalAddress(), read.workflow_id, 'wrong inputs');

@@ -14,6 +14,8 @@ export const WEBHOOK_EVENTS = [
   'gate_approved',
   'gate_rejected',
   'gate_timeout',
+  /** An execution whose workflow Temporal ended without it finishing, found by reconciliation. */
+  'execution_terminated',
 ] as const;
 
 export const ApprovalEntity = defineEntity({
