@@ -22,6 +22,7 @@ import { createMcpActivities } from './mcp.activities';
 import type { McpConnections } from './mcp/mcp-connections';
 import { createScheduleActivities } from './schedules.activities';
 import { ExecutionStore } from '../shared/node/store/execution-store';
+import type { ObjectStore } from '../shared/node/store/object-store';
 import { createToolActivities } from './tools.activities';
 import { builtinToolImplementations, type ToolEnvironment } from './tools/builtin-implementations';
 
@@ -43,12 +44,14 @@ export interface ActivityDeps {
   webhooks: { allowPrivateNetworks: boolean };
   /** When runs continue as new, for the runs the worker starts itself (scheduled ones). */
   historyLimits: HistoryLimits;
+  /** The object store for the largest stored texts, if one is configured. */
+  objects?: ObjectStore | undefined;
 }
 
 export function createActivities(
   deps: ActivityDeps,
 ): KasalActivities & KasalHitlActivities & KasalFlowActivities & KasalScheduleActivities {
-  const store = new ExecutionStore(deps.orm);
+  const store = new ExecutionStore(deps.orm, deps.objects);
   const resolveModel = createModelResolver({
     orm: deps.orm,
     secrets: deps.secrets,

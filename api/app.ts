@@ -35,6 +35,7 @@ import { addMcpServersRoutes, addToolsRoutes } from './routes/tools.routes';
 import { addWebhooksRoutes } from './routes/webhooks.routes';
 import { EventsService } from './services/events.service';
 import { ExecutionStore } from '../shared/node/store/execution-store';
+import { ObjectStore } from '../shared/node/store/object-store';
 import { ExecutionReconciler } from './services/execution-reconciler';
 import { ExecutionsService } from './services/executions.service';
 import { HitlService } from './services/hitl.service';
@@ -48,7 +49,7 @@ import { ToolsService } from './services/tools.service';
 export const API_BASE_PATH = '/api/v1';
 
 export interface AppDeps {
-  config: Pick<Config, 'http' | 'docsEnabled' | 'temporal' | 'llm'>;
+  config: Pick<Config, 'http' | 'docsEnabled' | 'temporal' | 'llm' | 'blobs'>;
   orm: Orm;
   logger: Logger;
   tokens: TokenService;
@@ -140,7 +141,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(`${API_BASE_PATH}/codec`, codecCors(deps.config.temporal.uiUrl));
-  addCodecRoutes(endpoints, deps.codec, new ExecutionStore(deps.orm));
+  const objects = deps.config.blobs && new ObjectStore(deps.config.blobs);
+  addCodecRoutes(endpoints, deps.codec, new ExecutionStore(deps.orm, objects));
   addWebhooksRoutes(endpoints, new WebhooksService(deps.secrets));
   addMcpRoutes(endpoints, router, { guards, executions, logger: deps.logger });
   app.use(API_BASE_PATH, router);

@@ -8,6 +8,7 @@ import type { Orm } from '../shared/node/db/orm';
 import type { Logger } from '../shared/node/logger';
 import { createPayloadCodec } from '../shared/node/temporal/connection';
 import type { Telemetry } from '../shared/node/telemetry';
+import { ObjectStore } from '../shared/node/store/object-store';
 import { makeCurrent, versionedSource } from './deployment';
 import { WORKFLOWS_SOURCE, workflowSource } from './options';
 
@@ -72,6 +73,7 @@ export async function createKasalWorker(deps: KasalWorkerDeps): Promise<KasalWor
       mcp,
       webhooks: config.webhooks,
       historyLimits: config.temporal.historyLimits,
+      objects: config.blobs && new ObjectStore(config.blobs),
     }),
   });
   return {

@@ -67,6 +67,13 @@ export const EnvSchema = z.object({
       .optional(),
   ),
   KASAL_WORKER_SET_CURRENT: booleanFlag(true),
+  KASAL_BLOB_S3_BUCKET: optionalString,
+  KASAL_BLOB_S3_ENDPOINT: optionalString.pipe(z.url().optional()),
+  KASAL_BLOB_S3_REGION: z.string().default('us-east-1'),
+  KASAL_BLOB_S3_PREFIX: z.string().default('kasal/'),
+  KASAL_BLOB_S3_ACCESS_KEY_ID: optionalString,
+  KASAL_BLOB_S3_SECRET_ACCESS_KEY: optionalString,
+  KASAL_BLOB_S3_MIN_BYTES: z.coerce.number().int().min(1).default(262_144),
   KASAL_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(15),
 
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
@@ -179,8 +186,22 @@ export interface Config {
    * build id, by default a hash of the workflow code) and new runs go to the current version.
    */
   workerDeployment?: { name: string; buildId?: string; setCurrent: boolean };
+  /**
+   * An S3-compatible object store for the largest texts runs keep by reference (tool results of
+   * at least `minBytes`); without it they stay in the database.
+   */
+  blobs?: ObjectStoreSettings;
   /** OpenTelemetry: spans are exported to `tracesUrl` (OTLP/HTTP) when it is set. */
   telemetry: { tracesUrl?: string; serviceName?: string };
+}
+
+export interface ObjectStoreSettings {
+  bucket: string;
+  endpoint?: string;
+  region: string;
+  prefix: string;
+  minBytes: number;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export class ConfigError extends Error {
@@ -277,6 +298,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     webhooks: { allowPrivateNetworks: env.KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
+    ...(env.KASAL_BLOB_S3_BUCKET && {
+      blobs: {
+        bucket: env.KASAL_BLOB_S3_BUCKET,
+        ...(env.KASAL_BLOB_S3_ENDPOINT && { endpoint: env.KASAL_BLOB_S3_ENDPOINT }),
+        region: env.KASAL_BLOB_S3_REGION,
+        prefix: env.KASAL_BLOB_S3_PREFIX,
+        minBytes: env.KASAL_BLOB_S3_MIN_BYTES,
+        ...(env.KASAL_BLOB_S3_ACCESS_KEY_ID &&
+          env.KASAL_BLOB_S3_SECRET_ACCESS_KEY && {
+            credentials: {
+              accessKeyId: env.KASAL_BLOB_S3_ACCESS_KEY_ID,
+              secretAccessKey: env.KASAL_BLOB_S3_SECRET_ACCESS_KEY,
+            },
+          }),
+      },
+    }),
     ...(env.KASAL_WORKER_DEPLOYMENT && {
       workerDeployment: {
         name: env.KASAL_WORKER_DEPLOYMENT,

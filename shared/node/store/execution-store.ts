@@ -3,6 +3,7 @@
  * Temporal's history. Every write is insert-once under a key the caller derives from the step,
  * so a retried activity reads and writes exactly what its first attempt did.
  */
+import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import {
   TASK_OUTPUT_PREFIX,
@@ -20,6 +21,7 @@ import {
   type ConversationMessage,
 } from '../db/entities';
 import type { Orm } from '../db/orm';
+import type { ObjectStore } from './object-store';
 
 /** Results longer than this travel by reference when the workflow asks for it. */
 export const INLINE_TEXT_CHARS = 2_000;
@@ -32,18 +34,27 @@ export interface Owner {
 }
 
 export class ExecutionStore {
-  constructor(private readonly orm: Orm) {}
+  constructor(
+    private readonly orm: Orm,
+    /** Where the largest texts go, when an object store is configured. */
+    private readonly objects?: ObjectStore,
+  ) {}
 
   /** Stores `content` under `key` (the first write wins) and returns its reference. */
-  async putText(
-    owner: Owner,
-    key: string,
-    content: string,
-    em?: EntityManager,
-  ): Promise<StoredText> {
-    await (em ?? this.orm.em.fork()).upsert(
+  async putText(owner: Owner, key: string, content: string): Promise<StoredText> {
+    // The object is written first: a row never points at an object that is not there.
+    const objectKey =
+      this.objects?.holds(Buffer.byteLength(content)) &&
+      (await this.objects.put(`${owner.executionId}/${sha256(key)}`, content));
+    await this.orm.em.fork().upsert(
       ExecutionBlobEntity,
-      { key, executionId: owner.executionId, groupId: owner.groupId, content },
+      {
+        key,
+        executionId: owner.executionId,
+        groupId: owner.groupId,
+        content: objectKey ? '' : content,
+        objectKey: objectKey || null,
+      },
       { onConflictFields: ['key'], onConflictAction: 'ignore' },
     );
     return { stored: key, chars: content.length };
@@ -162,7 +173,11 @@ export class ExecutionStore {
             ...(groupId !== undefined && { groupId }),
           })
         : [];
-    const texts = new Map(blobs.map((row) => [row.key, row.content]));
+    const texts = new Map<string, string>();
+    for (const row of blobs) {
+      const text = row.objectKey ? await this.objects?.get(row.objectKey) : row.content;
+      if (text !== undefined) texts.set(row.key, text);
+    }
     for (const key of unique.filter((candidate) => candidate.startsWith(TASK_OUTPUT_PREFIX))) {
       const output = await this.taskOutput(em, key);
       if (output !== undefined) texts.set(key, output);
@@ -191,6 +206,8 @@ const storedKeys = (text: MessageText | null): string[] =>
   text === null || typeof text === 'string'
     ? []
     : text.flatMap((part) => (typeof part === 'string' ? [] : [part.stored]));
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const preview = (text: string) =>
   `${text.slice(0, PREVIEW_CHARS)}… [${text.length} characters, stored]`;

@@ -15,7 +15,9 @@ export const ExecutionBlobEntity = defineEntity({
     key: p.string().length(300).primary(),
     executionId: p.uuid().index(),
     groupId: p.uuid(),
+    /** The text; empty when it is kept in the object store under `objectKey`. */
     content: p.text(),
+    objectKey: p.string().length(1000).nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

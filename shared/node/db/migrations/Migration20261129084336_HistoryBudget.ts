@@ -15,7 +15,7 @@ export class Migration20261129084336_HistoryBudget extends Migration {
     );
 
     this.addSql(
-      `create table "execution_blobs" ("key" varchar(300) not null, "execution_id" uuid not null, "group_id" uuid not null, "content" text not null, "created_at" timestamptz not null, primary key ("key"));`,
+      `create table "execution_blobs" ("key" varchar(300) not null, "execution_id" uuid not null, "group_id" uuid not null, "content" text not null, "object_key" varchar(1000) null, "created_at" timestamptz not null, primary key ("key"));`,
     );
     this.addSql(
       `create index "execution_blobs_execution_id_index" on "execution_blobs" ("execution_id");`,
