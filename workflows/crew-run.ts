@@ -226,13 +226,14 @@ export class CrewRun {
       response = await llm(`LLM · ${step}`).callLlm(request());
     } catch (error) {
       if (!(messages instanceof Conversation) || !messages.stored || !tooLong(error)) throw error;
-      if (agent.respect_context_window === false || !patched(PATCHES.contextWindowSummary)) {
+      if (agent.respect_context_window === false) {
         throw ApplicationFailure.create({
           type: FAILURE_TYPES.taskFailed,
           nonRetryable: true,
           message: `${innermostMessage(error)}; '${agent.role}' does not respect its context window (respect_context_window: false), so the task cannot go on`,
         });
       }
+      if (!patched(PATCHES.contextWindowSummary)) throw error; // a run recorded before summaries
       // CrewAI's respect_context_window: older messages are summarised, then the step goes on.
       this.progress.current_step = `Summarising the conversation (${step})`;
       const summary = await llm(`Summary · ${step}`).summarizeConversation({
