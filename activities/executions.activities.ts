@@ -114,6 +114,14 @@ export function createExecutionActivities(deps: { orm: Orm }) {
       execution.startedAt ??= new Date();
       execution.finishedAt ??= new Date();
       await em.flush();
+      if (request.status !== 'COMPLETED') {
+        // A force stop can cut a task off before it recorded its end: no row may stay RUNNING.
+        await em.nativeUpdate(
+          ExecutionTaskEntity,
+          { executionId: request.executionId, status: 'RUNNING' },
+          { status: request.status === 'FAILED' ? 'FAILED' : 'STOPPED', finishedAt: new Date() },
+        );
+      }
       const completed = request.status === 'COMPLETED';
       const failed = request.status === 'FAILED';
       await recordEvents(em, [

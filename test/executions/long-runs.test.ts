@@ -242,6 +242,26 @@ describe.each(['postgres', 'sqlite'] as const)('long runs on %s', (database) => 
     expect(execution.tasks.at(-1).status).toBe('PENDING');
   });
 
+  it('stops by force after a continue-as-new', async () => {
+    answerByTask();
+    const { execution_id: id, workflow_id: workflowId } = await start(hundredTasks());
+    await waitFor(
+      'a second run',
+      async () => (await runsOf(client, workflowId)).length > 1 || undefined,
+      120_000,
+    );
+    const stop = await api.http.post(`/api/v1/executions/${id}/stop`, {
+      token: api.adminToken,
+      body: { force: true },
+    });
+    expect(stop.status).toBe(202);
+    expect(stop.body.stop).toBe('forced');
+    const execution = await finishedExecution(api, id, { timeoutMs: 120_000 });
+    expect(execution.status).toBe('CANCELLED');
+    expect(execution.tasks.filter((task: any) => task.status === 'RUNNING')).toEqual([]);
+    expect(await closedStatus(client, workflowId)).toBe('CANCELLED');
+  });
+
   it('waits for an approval in a later run and goes on when it is given', async () => {
     answerByTask();
     const { execution_id: id, workflow_id: workflowId } = await start(hundredTasks(80));
