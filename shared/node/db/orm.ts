@@ -2,7 +2,7 @@
  * Creates the MikroORM instance for the configured database and brings its schema up to date:
  * migrations on Postgres, schema creation/update on the embedded SQLite (libSQL) file.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import { MikroORM as LibSqlORM } from '@mikro-orm/libsql';
@@ -38,8 +38,21 @@ export async function initORM(database: DatabaseConfig, logger: Logger): Promise
     });
   }
   mkdirSync(path.dirname(database.path), { recursive: true });
-  return LibSqlORM.init({ ...common, dbName: database.path });
+  // Prompts, answers and sealed settings live here: readable by its owner only (SQLite gives
+  // its -wal and -shm files the same mode).
+  if (!existsSync(database.path)) writeFileSync(database.path, '', { mode: 0o600 });
+  chmodSync(database.path, 0o600);
+  const orm = await LibSqlORM.init({ ...common, dbName: database.path });
+  // The API and the workers write at once: readers never block the writer (WAL), and a writer
+  // waits for the lock instead of failing with "database is locked".
+  const connection = orm.em.getConnection();
+  await connection.execute('pragma journal_mode = wal');
+  await connection.execute(`pragma busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  await connection.execute('pragma synchronous = normal');
+  return orm;
 }
+
+const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
 /** Applies pending migrations (Postgres) or creates/updates the schema (SQLite). */
 export async function prepareSchema(orm: Orm, database: DatabaseConfig): Promise<void> {
