@@ -29,11 +29,36 @@ jest.setTimeout(240_000);
 /** What makes two LLM requests "the same call": the conversation so far. */
 const signature = (request: RecordedRequest) => JSON.stringify(request.body.messages);
 
+/** How often the LLM server saw each call. */
+function countBySignature(requests: RecordedRequest[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const request of requests) {
+    counts.set(signature(request), (counts.get(signature(request)) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The admin's token, once the API answers. */
+async function adminToken(http: HttpClient): Promise<string> {
+  await waitFor('the API', () => healthy(http.baseUrl));
+  const login = await http.post('/api/v1/auth/login', {
+    body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+  });
+  return login.body.access_token as string;
+}
+
 describe('durability', () => {
   const children: RunningProcess[] = [];
   let temporal: DevServer;
   let database: TestDatabase;
   let llm: ScriptedLlmServer;
+
+  /** Starts the API or a worker as a process with `env`; every one is killed at the end. */
+  const launcher = (env: Record<string, string>) => (entry: 'api/server' | 'worker/main') => {
+    const child = startNodeEntry(entry, env);
+    children.push(child);
+    return child;
+  };
 
   afterAll(async () => {
     for (const child of children) child.child.kill('SIGKILL');
@@ -85,19 +110,11 @@ describe('durability', () => {
       HOST: '127.0.0.1',
     };
     const http = new HttpClient(`http://127.0.0.1:${apiPort}`);
-    const start = (entry: 'api/server' | 'worker/main') => {
-      const child = startNodeEntry(entry, env);
-      children.push(child);
-      return child;
-    };
+    const start = launcher(env);
 
     const api = start('api/server');
     const worker = start('worker/main');
-    await waitFor('the API', () => healthy(http.baseUrl));
-    const login = await http.post('/api/v1/auth/login', {
-      body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
-    });
-    const token: string = login.body.access_token;
+    const token = await adminToken(http);
     const started = await http.post('/api/v1/executions', {
       token,
       body: {
@@ -153,9 +170,7 @@ describe('durability', () => {
     ]);
 
     // Every LLM request reached the server once, except the one in flight when the worker died.
-    const counts = new Map<string, number>();
-    for (const request of llm.requests)
-      counts.set(signature(request), (counts.get(signature(request)) ?? 0) + 1);
+    const counts = countBySignature(llm.requests);
     const repeated = [...counts].filter(([, count]) => count > 1);
     expect(repeated).toHaveLength(1);
     expect(repeated[0]![0]).toContain('Step two');
@@ -191,18 +206,10 @@ describe('durability', () => {
         HOST: '127.0.0.1',
       };
       const http = new HttpClient(`http://127.0.0.1:${apiPort}`);
-      const start = (entry: 'api/server' | 'worker/main') => {
-        const child = startNodeEntry(entry, env);
-        children.push(child);
-        return child;
-      };
+      const start = launcher(env);
       start('api/server');
       let worker = start('worker/main');
-      await waitFor('the API', () => healthy(http.baseUrl));
-      const login = await http.post('/api/v1/auth/login', {
-        body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
-      });
-      const token: string = login.body.access_token;
+      const token = await adminToken(http);
       const started = await http.post('/api/v1/executions', {
         token,
         body: {
@@ -241,10 +248,7 @@ describe('durability', () => {
       );
 
       // 36 steps, each seen once; a kill may at most repeat the one call then in flight.
-      const counts = new Map<string, number>();
-      for (const request of longLlm.requests) {
-        counts.set(signature(request), (counts.get(signature(request)) ?? 0) + 1);
-      }
+      const counts = countBySignature(longLlm.requests);
       expect(counts.size).toBe(36);
       const repeated = [...counts.values()].filter((count) => count > 1);
       expect(repeated.length).toBeLessThanOrEqual(2);

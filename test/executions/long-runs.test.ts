@@ -156,6 +156,13 @@ describe.each(['postgres', 'sqlite'] as const)('long runs on %s', (database) => 
       ...(index + 1 === humanInputAt && { human_input: true }),
     })),
   });
+  /** Waits until the workflow has continued as new at least once. */
+  const secondRun = (workflowId: string) =>
+    waitFor(
+      'a second run',
+      async () => (await runsOf(client, workflowId)).length > 1 || undefined,
+      120_000,
+    );
   const answerByTask = () =>
     llm.respondWith((request) => ({
       content: `output ${taskNumber(lastUserPrompt(request))}`,
@@ -171,11 +178,7 @@ describe.each(['postgres', 'sqlite'] as const)('long runs on %s', (database) => 
     );
 
     // After the first continue-as-new the live progress still shows the earlier tasks' outputs.
-    await waitFor(
-      'a second run',
-      async () => (await runsOf(client, workflowId)).length > 1 || undefined,
-      120_000,
-    );
+    await secondRun(workflowId);
     const live = (await api.http.get(`/api/v1/executions/${id}`, { token: api.adminToken })).body;
     if (live.live) {
       expect(live.tasks[0]).toMatchObject({ key: 't1', status: 'COMPLETED', output: 'output 1' });
@@ -221,11 +224,7 @@ describe.each(['postgres', 'sqlite'] as const)('long runs on %s', (database) => 
   it('stops gracefully after a continue-as-new, keeping the last output', async () => {
     answerByTask();
     const { execution_id: id, workflow_id: workflowId } = await start(hundredTasks());
-    await waitFor(
-      'a second run',
-      async () => (await runsOf(client, workflowId)).length > 1 || undefined,
-      120_000,
-    );
+    await secondRun(workflowId);
     const stop = await api.http.post(`/api/v1/executions/${id}/stop`, {
       token: api.adminToken,
       body: {},
@@ -245,11 +244,7 @@ describe.each(['postgres', 'sqlite'] as const)('long runs on %s', (database) => 
   it('stops by force after a continue-as-new', async () => {
     answerByTask();
     const { execution_id: id, workflow_id: workflowId } = await start(hundredTasks());
-    await waitFor(
-      'a second run',
-      async () => (await runsOf(client, workflowId)).length > 1 || undefined,
-      120_000,
-    );
+    await secondRun(workflowId);
     const stop = await api.http.post(`/api/v1/executions/${id}/stop`, {
       token: api.adminToken,
       body: { force: true },
