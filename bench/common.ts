@@ -5,8 +5,9 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { createLogger } from '../shared/node/logger';
 import { ensureSearchAttributes } from '../shared/node/temporal/connection';
-import { startApi, type ApiHarness } from '../test/support/api-harness';
+import { baseTestEnv, startApi, type ApiHarness } from '../test/support/api-harness';
 import type { DatabaseType } from '../test/support/databases';
+import { startProcess, type RunningProcess } from '../test/support/processes';
 import {
   startScriptedLlmServer,
   type RecordedRequest,
@@ -144,6 +145,34 @@ export async function startPlatform(options: {
   return { api, llm, files };
 }
 
+/** The worker as its own process (the build's dist/worker/main.js), like `npm run worker`. */
+export function startWorkerProcess({ api, llm, files }: Platform): RunningProcess {
+  const base = baseTestEnv(api.database);
+  const home = base.KASAL_HOME;
+  if (home) onCleanup(() => rmSync(home, { recursive: true, force: true }));
+  const env = {
+    ...base,
+    // The API's home: its encryption key is the one the payload codec of both sides uses.
+    KASAL_HOME: api.config.home,
+    LOG_LEVEL: 'warn',
+    TEMPORAL_TASK_QUEUE: api.config.temporal.taskQueue,
+    OPENAI_BASE_URL: `${llm.url}/v1`,
+    OPENAI_API_KEY: LLM_API_KEY,
+    KASAL_TOOLS_FILE_ROOT: files,
+  };
+  const entry = path.join(REPO_ROOT, 'dist/worker/main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run 'npm run build' first`);
+  const worker = startProcess(process.execPath, [entry], env);
+  onCleanup(async () => {
+    if (worker.child.exitCode !== null) return;
+    const killer = setTimeout(() => worker.child.kill('SIGKILL'), 30_000);
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+    clearTimeout(killer);
+  });
+  return worker;
+}
+
 // ---- the crew and its executions ----
 
 /** An inline crew of `tasks` sequential tasks, each done by its own agent with read_file. */
@@ -181,7 +210,7 @@ interface Page<T> {
   total: number;
 }
 
-const FINAL = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED'];
+export const FINAL_STATUSES = ['COMPLETED', 'FAILED', 'STOPPED', 'CANCELLED', 'REJECTED'];
 
 export async function startExecution(api: ApiHarness, body: unknown): Promise<string> {
   const response = await api.http.post<{ execution_id: string }>('/api/v1/executions', {
@@ -222,7 +251,7 @@ export async function waitUntilFinished(
 ): Promise<ExecutionSummary> {
   for (;;) {
     const newest = (await listExecutions(api, { limit: 1 })).items[0];
-    if (newest?.id === id && FINAL.includes(newest.status)) {
+    if (newest?.id === id && FINAL_STATUSES.includes(newest.status)) {
       if (newest.status !== 'COMPLETED') {
         throw new Error(`execution ${id} ended ${newest.status}: ${newest.error}`);
       }

@@ -1,27 +1,24 @@
 /** Throughput: N concurrent one-task executions on one worker process; latency and worker RSS. */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { baseTestEnv, type ApiHarness } from '../test/support/api-harness';
-import { startProcess, type RunningProcess } from '../test/support/processes';
+import type { ApiHarness } from '../test/support/api-harness';
+import type { RunningProcess } from '../test/support/processes';
 import {
   crewRequest,
   databaseType,
   durationMs,
   fixed,
-  LLM_API_KEY,
   listExecutions,
   main,
   onCleanup,
   percentile,
   positiveInt,
-  REPO_ROOT,
   sleep,
   startExecution,
   startPlatform,
+  startWorkerProcess,
   waitUntilFinished,
   type ExecutionSummary,
-  type Platform,
 } from './common';
 
 /** POSTs in flight at once while starting a round. */
@@ -80,34 +77,6 @@ main(async () => {
       ' RSS: worker VmRSS sampled every 200 ms\n',
   );
 });
-
-/** The worker as its own process (the build's dist/worker/main.js), like `npm run worker`. */
-function startWorkerProcess({ api, llm, files }: Platform): RunningProcess {
-  const base = baseTestEnv(api.database);
-  const home = base.KASAL_HOME;
-  if (home) onCleanup(() => rmSync(home, { recursive: true, force: true }));
-  const env = {
-    ...base,
-    // The API's home: its encryption key is the one the payload codec of both sides uses.
-    KASAL_HOME: api.config.home,
-    LOG_LEVEL: 'warn',
-    TEMPORAL_TASK_QUEUE: api.config.temporal.taskQueue,
-    OPENAI_BASE_URL: `${llm.url}/v1`,
-    OPENAI_API_KEY: LLM_API_KEY,
-    KASAL_TOOLS_FILE_ROOT: files,
-  };
-  const entry = path.join(REPO_ROOT, 'dist/worker/main.js');
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: run 'npm run build' first`);
-  const worker = startProcess(process.execPath, [entry], env);
-  onCleanup(async () => {
-    if (worker.child.exitCode !== null) return;
-    const killer = setTimeout(() => worker.child.kill('SIGKILL'), 30_000);
-    worker.child.kill('SIGTERM');
-    await worker.exited;
-    clearTimeout(killer);
-  });
-  return worker;
-}
 
 /** Peak VmRSS of the worker since the last reset, sampled every 200 ms. */
 function sampleRss(worker: RunningProcess) {
