@@ -55,6 +55,8 @@ export interface EndpointSpec<
   response?: R;
   /** Name of the thing being validated, for messages: `Invalid crew: …`. */
   subject?: string;
+  /** Error statuses this endpoint answers beyond the common ones, with when it does. */
+  errors?: ExtraErrors;
   handler(ctx: HandlerContext<A, B, Q, P>): Promise<R extends z.ZodType ? z.input<R> : void>;
 }
 
@@ -63,6 +65,8 @@ export interface AccessGuards {
   requireSystemAdmin(auth: AuthContext): void;
   resolveGroup(req: Request, auth: AuthContext, permission: Permission): Promise<GroupContext>;
 }
+
+export type ExtraErrors = Partial<Record<406 | 409 | 413 | 422 | 429 | 502 | 503, string>>;
 
 /** What the OpenAPI document needs of an endpoint. */
 interface DocumentedRoute {
@@ -77,6 +81,7 @@ interface DocumentedRoute {
   params?: z.ZodObject | undefined;
   status?: number;
   response?: z.ZodType | undefined;
+  errors?: ExtraErrors | undefined;
 }
 
 const GroupHeaderSchema = z.object({
@@ -90,6 +95,12 @@ const ERROR_RESPONSES = {
   401: 'Missing, expired or invalid credentials',
   403: 'The caller may not do this in this group',
   404: 'Not found (or belongs to another group)',
+} as const;
+
+/** What every endpoint that takes a body may also answer. */
+const BODY_ERROR_RESPONSES = {
+  413: 'The body is larger than the configured limit',
+  415: 'The body is not JSON',
 } as const;
 
 export class EndpointRouter {
@@ -171,9 +182,11 @@ export class EndpointRouter {
           }),
         },
         ...Object.fromEntries(
-          Object.entries(ERROR_RESPONSES)
-            .filter(([code]) => !isPublic || code === '400')
-            .map(([code, description]) => [code, { description, ...errorBody }]),
+          Object.entries({
+            ...(isPublic ? { 400: ERROR_RESPONSES[400] } : ERROR_RESPONSES),
+            ...(spec.body && BODY_ERROR_RESPONSES),
+            ...spec.errors,
+          }).map(([code, description]) => [code, { description, ...errorBody }]),
         ),
       },
     });

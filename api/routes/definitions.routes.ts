@@ -39,8 +39,10 @@ function addDefinitionRoutes<Spec extends StoredSpec & { name?: string | undefin
 ): void {
   const { path, tag, kind } = options;
   const service = new DefinitionsService(kind);
+  // A stored definition: the spec's fields and the resource's own (not `allOf` of the strict
+  // spec, which would forbid the resource's fields).
   const Resource = z
-    .intersection(kind.schema, ResourceMetaSchema)
+    .object({ ...kind.schema.shape, ...ResourceMetaSchema.shape })
     .meta({ id: `${tag.slice(0, -1)}` });
   const noun = kind.noun;
 

@@ -35,7 +35,8 @@ type Row = DefinitionRow;
 export interface DefinitionKind<Spec> {
   noun: 'agent' | 'task' | 'crew' | 'flow';
   entity: DefinitionEntity;
-  schema: z.ZodType<Spec>;
+  /** Validates a definition as written; its fields, with the resource's own, describe a stored one. */
+  schema: z.ZodObject & z.ZodType<Spec>;
   checkReferences(
     em: EntityManager,
     groupId: string,

@@ -130,5 +130,9 @@ describe('HTTP contract when dependencies fail', () => {
       /^Internal server error \(request id [0-9a-f-]{36}\)$/,
     );
     expect(JSON.stringify(response.body)).not.toMatch(/at |\.ts|\.js|sqlite|libsql|agents/i);
+    // The document lists no 500 (the API must never answer one); this one was provoked.
+    expect(api.contractViolations.splice(0)).toEqual([
+      expect.stringMatching(/^GET \/api\/v1\/agents → 500: status not documented/),
+    ]);
   });
 });

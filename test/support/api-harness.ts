@@ -21,6 +21,7 @@ import {
 import { startTelemetry, type Telemetry } from '../../shared/node/telemetry';
 import { createTestDatabase, type DatabaseType, type TestDatabase } from './databases';
 import { HttpClient } from './http-client';
+import { OpenApiContract } from './openapi-contract';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const ADMIN_EMAIL = 'admin@kasal.test';
@@ -60,6 +61,8 @@ export interface ApiHarness {
     email: string,
     password?: string,
   ): Promise<{ id: string; token: string; personalGroupId: string }>;
+  /** Answers so far that break the OpenAPI document (close() fails when there are any). */
+  contractViolations: string[];
   close(options?: { keepDatabase?: boolean }): Promise<void>;
 }
 
@@ -95,7 +98,9 @@ export async function startApi(
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
-  const http = new HttpClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const contract = new OpenApiContract(await (await fetch(`${baseUrl}/api-openapi.json`)).json());
+  const http = new HttpClient(baseUrl, (...answer) => contract.check(...answer));
 
   const login = async (email: string, password: string) => {
     const response = await http.post('/api/v1/auth/login', { body: { email, password } });
@@ -122,6 +127,7 @@ export async function startApi(
       const me = await http.get('/api/v1/auth/me', { token });
       return { id: created.body.id, token, personalGroupId: me.body.current_group_id };
     },
+    contractViolations: contract.violations,
     async close(options = {}) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
@@ -129,6 +135,11 @@ export async function startApi(
       await orm.close();
       await telemetry?.shutdown();
       if (!options.keepDatabase) await database.drop();
+      if (contract.violations.length > 0) {
+        throw new Error(
+          `answers that break the OpenAPI document:\n${[...new Set(contract.violations)].join('\n')}`,
+        );
+      }
     },
   };
 }

@@ -14,8 +14,20 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+/** Sees every answer (method, URL, status, content type, body text): a contract check. */
+export type ResponseObserver = (
+  method: string,
+  url: string,
+  status: number,
+  contentType: string | null,
+  text: string,
+) => void;
+
 export class HttpClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly observe?: ResponseObserver,
+  ) {}
 
   async request<T = any>(
     method: string,
@@ -33,6 +45,7 @@ export class HttpClient {
     }
     const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
     const text = await response.text();
+    this.observe?.(method, path, response.status, response.headers.get('content-type'), text);
     let parsed: unknown = text;
     if (response.headers.get('content-type')?.includes('json') && text) parsed = JSON.parse(text);
     return { status: response.status, headers: response.headers, body: parsed as T };
