@@ -58,7 +58,7 @@ main(async () => {
     `st ${args.map((arg) => (arg.startsWith('Authorization') ? '<token>' : arg)).join(' ')}`,
   );
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(st, args, { stdio: 'inherit' });
+    const child = spawn(st, args, { stdio: 'inherit', cwd: path.join(REPO_ROOT, '.kasal') });
     child.on('exit', (status) => resolve(status ?? 1));
   });
   if (code !== 0) throw new Error(`Schemathesis found failures (st exited ${code})`);

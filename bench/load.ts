@@ -19,6 +19,12 @@ import {
   type Platform,
 } from './common';
 
+/** The fields of the answers the clients read: a created resource's id, a page's items. */
+interface Answer {
+  id?: string;
+  items?: Array<{ id: string; status: string }>;
+}
+
 interface Tally {
   counts: Map<string, number>;
   unexpected: string[];
@@ -112,7 +118,7 @@ main(async () => {
         '/hitl/pending?limit=100',
         [200],
       );
-      for (const approval of pending.body.items as Array<{ id: string }>) {
+      for (const approval of pending.body.items ?? []) {
         const path = `/hitl/approvals/${approval.id}/approve`;
         await client.call('POST /hitl/approvals/{id}/approve', 'post', path, [200, 409], {});
       }
@@ -122,7 +128,7 @@ main(async () => {
   const watcher = async () => {
     while (running()) {
       const page = await client.call('GET /executions', 'get', `/executions?limit=${crews}`, [200]);
-      const items = page.body.items as Array<{ status: string }>;
+      const items = page.body.items ?? [];
       if (items.filter((e) => FINAL_STATUSES.includes(e.status)).length >= crews) finished = true;
       if (worker.child.exitCode !== null) throw new Error(`the worker exited:\n${worker.output()}`);
       await sleep(250);
@@ -139,7 +145,7 @@ main(async () => {
 
   const outcome = await client.call('GET /executions', 'get', `/executions?limit=${crews}`, [200]);
   const statuses = new Map<string, number>();
-  for (const execution of outcome.body.items as Array<{ status: string }>) {
+  for (const execution of outcome.body.items ?? []) {
     statuses.set(execution.status, (statuses.get(execution.status) ?? 0) + 1);
   }
   printTally(tally);
@@ -163,8 +169,11 @@ function clientOf({ api }: Platform, tally: Tally) {
       path: string,
       expected: number[],
       body?: unknown,
-    ): Promise<HttpResponse> {
-      const response = await api.http[method](`/api/v1${path}`, { token: api.adminToken, body });
+    ): Promise<HttpResponse<Answer>> {
+      const response = await api.http[method]<Answer>(`/api/v1${path}`, {
+        token: api.adminToken,
+        body,
+      });
       const key = `${route} ${response.status}`;
       tally.counts.set(key, (tally.counts.get(key) ?? 0) + 1);
       if (!expected.includes(response.status)) {

@@ -66,7 +66,10 @@ export interface AccessGuards {
   resolveGroup(req: Request, auth: AuthContext, permission: Permission): Promise<GroupContext>;
 }
 
-export type ExtraErrors = Partial<Record<406 | 409 | 413 | 422 | 429 | 502 | 503, string>>;
+/** 401, 403 and 404 are common to signed-in endpoints; public ones list them here when they answer them. */
+export type ExtraErrors = Partial<
+  Record<401 | 403 | 404 | 406 | 409 | 413 | 422 | 429 | 502 | 503, string>
+>;
 
 /** What the OpenAPI document needs of an endpoint. */
 interface DocumentedRoute {

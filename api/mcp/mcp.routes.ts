@@ -44,6 +44,7 @@ export function addMcpRoutes(
       .union([JsonRpcMessageSchema, z.array(JsonRpcMessageSchema)])
       .meta({ description: 'A JSON-RPC 2.0 message of the Model Context Protocol' }),
     subject: 'MCP message',
+    errors: { 406: 'The client does not accept both application/json and text/event-stream' },
     handler: async ({ req, res, auth, group, body }) => {
       const server = createKasalMcpServer({
         req,

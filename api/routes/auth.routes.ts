@@ -25,6 +25,7 @@ export function addAuthRoutes(endpoints: EndpointRouter, tokens: TokenService): 
     access: 'public',
     body: LoginRequestSchema,
     response: TokenResponseSchema,
+    errors: { 401: 'Wrong email or password, or the account is disabled' },
     handler: ({ req, body }) => login(req.em, tokens, body.email, body.password),
   });
   endpoints.add({

@@ -110,6 +110,7 @@ function addDefinitionRoutes<Spec extends StoredSpec & { name?: string | undefin
     access: 'definitions:write',
     params: IdParams,
     status: 204,
+    errors: { 409: 'Other definitions use it (`details.used_by` names them)' },
     handler: ({ req, group, params }) => service.delete(req.em, group.id, params.id),
   });
 }

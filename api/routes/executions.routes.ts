@@ -29,6 +29,7 @@ export function addExecutionsRoutes(
     subject: 'execution request',
     status: 202,
     response: ExecutionStartedSchema,
+    errors: { 503: 'Temporal is unreachable; nothing was started' },
     handler: ({ req, auth, group, body }) => executions.start(req.em, group.id, auth.user.id, body),
   });
   endpoints.add({
@@ -49,6 +50,7 @@ export function addExecutionsRoutes(
     access: 'definitions:read',
     params: IdParamsSchema,
     response: ExecutionSchema,
+    errors: { 503: 'Temporal is unreachable' },
     handler: ({ req, group, params }) => executions.get(req.em, group.id, params.id),
   });
   endpoints.add({
@@ -66,6 +68,7 @@ export function addExecutionsRoutes(
       status: z.string(),
       stop: z.enum(['requested', 'forced']),
     }),
+    errors: { 409: 'The execution has already finished', 503: 'Temporal is unreachable' },
     handler: ({ req, group, params, body }) =>
       executions.stop(req.em, group.id, params.id, body?.force ?? false, body?.reason),
   });

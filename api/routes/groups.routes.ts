@@ -85,6 +85,7 @@ export function addGroupsRoutes(endpoints: EndpointRouter): void {
     access: 'user',
     params: IdParamsSchema,
     status: 204,
+    errors: { 409: 'A personal group cannot be deleted' },
     handler: async ({ req, auth, params }) => {
       const { group } = await groupForAdmin(req.em, params.id, auth.user.id);
       await deleteGroup(req.em, group);

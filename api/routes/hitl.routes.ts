@@ -37,6 +37,7 @@ export function addHitlRoutes(endpoints: EndpointRouter, hitl: HitlService): voi
     body: ApproveRequestSchema.optional(),
     subject: 'approval',
     response: ApprovalSchema,
+    errors: { 409: 'Already decided, timed out, or the execution is no longer running' },
     handler: ({ req, auth, params, body }) =>
       hitl.decide(req.em, auth, params.id, { decision: 'approve', comment: body?.comment }),
   });
@@ -50,6 +51,7 @@ export function addHitlRoutes(endpoints: EndpointRouter, hitl: HitlService): voi
     body: RejectRequestSchema.optional(),
     subject: 'rejection',
     response: ApprovalSchema,
+    errors: { 409: 'Already decided, timed out, or the execution is no longer running' },
     handler: ({ req, auth, params, body }) =>
       hitl.decide(req.em, auth, params.id, {
         decision: 'reject',

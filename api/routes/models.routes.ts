@@ -30,6 +30,7 @@ export function addModelsRoutes(endpoints: EndpointRouter, models: ModelConfigsS
     subject: 'model config',
     status: 201,
     response: ModelConfigSchema,
+    errors: { 409: 'A model config of this name exists in the group' },
     handler: ({ req, auth, group, body }) => models.create(req.em, group.id, auth.user.id, body),
   });
   endpoints.add({
@@ -52,6 +53,7 @@ export function addModelsRoutes(endpoints: EndpointRouter, models: ModelConfigsS
     body: UpdateModelConfigSchema,
     subject: 'model config',
     response: ModelConfigSchema,
+    errors: { 409: 'A model config of this name exists in the group' },
     handler: ({ req, group, params, body }) => models.update(req.em, group.id, params.id, body),
   });
   endpoints.add({

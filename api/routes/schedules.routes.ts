@@ -36,6 +36,7 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     subject: 'schedule',
     status: 201,
     response: ScheduleSchema,
+    errors: { 503: 'Temporal is unreachable; nothing was saved' },
     handler: ({ req, auth, group, body }) => schedules.create(req.em, group.id, auth.user.id, body),
   });
   endpoints.add({
@@ -48,6 +49,7 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     subject: 'schedule',
     status: 201,
     response: ScheduleSchema,
+    errors: { 503: 'Temporal is unreachable; nothing was saved' },
     handler: ({ req, auth, group, body }) =>
       schedules.createFromExecution(req.em, group.id, auth.user.id, body),
   });
@@ -71,6 +73,10 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     body: UpdateScheduleSchema,
     subject: 'schedule',
     response: ScheduleSchema,
+    errors: {
+      409: 'The schedule was changed or deleted meanwhile',
+      503: 'Temporal is unreachable; nothing was changed',
+    },
     handler: ({ req, group, params, body }) => schedules.update(req.em, group.id, params.id, body),
   });
   endpoints.add({
@@ -81,6 +87,10 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     access: 'executions:run',
     params: IdParamsSchema,
     status: 204,
+    errors: {
+      409: 'The schedule was changed or deleted meanwhile',
+      503: 'Temporal is unreachable; nothing was changed',
+    },
     handler: ({ req, group, params }) => schedules.delete(req.em, group.id, params.id),
   });
   for (const [action, paused, summary] of [
@@ -98,6 +108,10 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
       body: PauseRequestSchema.optional(),
       subject: 'pause request',
       response: ScheduleSchema,
+      errors: {
+        409: 'The schedule was changed or deleted meanwhile',
+        503: 'Temporal is unreachable; nothing was changed',
+      },
       handler: ({ req, group, params, body }) =>
         schedules.setPaused(req.em, group.id, params.id, paused, body?.note),
     });
@@ -117,6 +131,7 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
       triggered: z.literal(true),
       overlap: ScheduleSchema.shape.overlap,
     }),
+    errors: { 503: 'Temporal is unreachable; nothing was started' },
     handler: ({ req, group, params, body }) =>
       schedules.trigger(req.em, group.id, params.id, body?.overlap),
   });

@@ -81,6 +81,7 @@ export function addMcpServersRoutes(endpoints: EndpointRouter, servers: McpServe
     subject: 'MCP server',
     status: 201,
     response: McpServerSchema,
+    errors: { 409: 'An MCP server of this name exists in the group' },
     handler: ({ req, auth, group, body }) => servers.create(req.em, group, auth, body),
   });
   endpoints.add({
@@ -103,6 +104,7 @@ export function addMcpServersRoutes(endpoints: EndpointRouter, servers: McpServe
     body: UpdateMcpServerSchema,
     subject: 'MCP server',
     response: McpServerSchema,
+    errors: { 409: 'An MCP server of this name exists in the group' },
     handler: ({ req, auth, group, params, body }) =>
       servers.update(req.em, group, auth, params.id, body),
   });

@@ -51,6 +51,7 @@ export function addUsersRoutes(endpoints: EndpointRouter): void {
     subject: 'user',
     status: 201,
     response: UserSchema,
+    errors: { 409: 'A user with this email already exists' },
     handler: async ({ req, body }) =>
       serializeUser(
         await createUser(req.em, {
@@ -81,6 +82,7 @@ export function addUsersRoutes(endpoints: EndpointRouter): void {
     body: UpdateUserRequestSchema,
     subject: 'user',
     response: UserSchema,
+    errors: { 409: 'You cannot disable yourself or remove your own admin rights' },
     handler: async ({ req, auth, params, body }) => {
       if (params.id === auth.user.id && (body.disabled || body.is_system_admin === false)) {
         throw conflict('You cannot disable yourself or remove your own admin rights');
@@ -96,6 +98,7 @@ export function addUsersRoutes(endpoints: EndpointRouter): void {
     access: 'system_admin',
     params: IdParamsSchema,
     status: 204,
+    errors: { 409: 'You cannot delete yourself, or the user is the last admin of a group' },
     handler: async ({ req, auth, params }) => {
       if (params.id === auth.user.id) throw conflict('You cannot delete yourself');
       await deleteUser(req.em, params.id);

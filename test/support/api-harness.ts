@@ -21,7 +21,7 @@ import {
 import { startTelemetry, type Telemetry } from '../../shared/node/telemetry';
 import { createTestDatabase, type DatabaseType, type TestDatabase } from './databases';
 import { HttpClient } from './http-client';
-import { OpenApiContract } from './openapi-contract';
+import { OpenApiContract, type OpenApiDocument } from './openapi-contract';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 export const ADMIN_EMAIL = 'admin@kasal.test';
@@ -99,7 +99,8 @@ export async function startApi(
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const contract = new OpenApiContract(await (await fetch(`${baseUrl}/api-openapi.json`)).json());
+  const document = (await (await fetch(`${baseUrl}/api-openapi.json`)).json()) as OpenApiDocument;
+  const contract = new OpenApiContract(document);
   const http = new HttpClient(baseUrl, (...answer) => contract.check(...answer));
 
   const login = async (email: string, password: string) => {
