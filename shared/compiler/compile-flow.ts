@@ -107,7 +107,9 @@ export function compileFlow(
       id: router.id,
       after: router.after,
       routes,
-      ...(router.default_route !== undefined && { default_route: router.default_route }),
+      ...(router.default_route === undefined
+        ? { on_no_route: router.on_no_route ?? 'end' }
+        : { default_route: router.default_route }),
     };
   });
 
