@@ -1,6 +1,10 @@
-/** Rows for flow executions: each crew step's own execution, and the flow's live progress. */
-import type { StepExecution } from '../shared/contracts/activities';
+/**
+ * Rows for flow executions: each crew step's own execution, and the flow's live progress with
+ * the flow's own events (a router where no route matched).
+ */
+import type { FlowEvent, StepExecution } from '../shared/contracts/activities';
 import { ExecutionEntity } from '../shared/node/db/entities';
+import { executionEventKey, recordEvents } from '../shared/node/db/execution-events';
 import type { Orm } from '../shared/node/db/orm';
 
 export function createFlowActivities(deps: { orm: Orm }) {
@@ -35,10 +39,27 @@ export function createFlowActivities(deps: { orm: Orm }) {
     async recordFlowProgress(request: {
       executionId: string;
       progress: Record<string, unknown>;
+      events?: FlowEvent[];
     }): Promise<void> {
-      await deps.orm.em
-        .fork()
-        .nativeUpdate(ExecutionEntity, { id: request.executionId }, { progress: request.progress });
+      const em = deps.orm.em.fork();
+      const { executionId } = request;
+      await em.nativeUpdate(ExecutionEntity, { id: executionId }, { progress: request.progress });
+      if (!request.events?.length) return;
+      const { groupId } = await em.findOneOrFail(
+        ExecutionEntity,
+        { id: executionId },
+        { fields: ['groupId'] },
+      );
+      await recordEvents(
+        em,
+        request.events.map((event) => ({
+          ...event,
+          key: `${executionId}:${event.key}`,
+          executionId,
+          groupId,
+          parentKey: executionEventKey(executionId),
+        })),
+      );
     },
   };
 }

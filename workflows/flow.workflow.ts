@@ -14,6 +14,7 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   setWorkflowOptions,
@@ -21,7 +22,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { fillCrewPlan, stepScope } from '../shared/compiler/fill-crew-plan';
-import type { KasalFlowActivities } from '../shared/contracts/activities';
+import type { FlowEvent, KasalFlowActivities } from '../shared/contracts/activities';
 import { FAILURE_TYPES } from '../shared/errors';
 import type { CrewResult } from '../shared/plan/execution-state';
 import type { FlowStepPlan } from '../shared/plan/flow-plan';
@@ -39,8 +40,10 @@ import {
   FlowStopped,
   type FlowResult,
   type FlowWorkflowInput,
+  type NoMatch,
 } from './flow-run';
 import { historyFull } from './history-budget';
+import { PATCHES } from './patches';
 import { publishStatus } from './status';
 import { versioningBehavior } from './versioning';
 
@@ -75,8 +78,12 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
     }
   });
 
-  const save = () =>
-    flows.recordFlowProgress({ executionId, progress: { ...progress, approvals: desk.waiting } });
+  const save = (events?: FlowEvent[]) =>
+    flows.recordFlowProgress({
+      executionId,
+      progress: { ...progress, approvals: desk.waiting },
+      ...(events && { events }),
+    });
 
   const runCrew = async (step: FlowStepPlan, feedback?: string): Promise<CrewResult> => {
     const current = run.step(step.id);
@@ -231,7 +238,29 @@ export async function flowWorkflow(input: FlowWorkflowInput): Promise<FlowResult
       }
       if (failure !== undefined) continue;
       if (run.outcomes.has(done.id)) run.last = done.id;
-      run.route(done.id);
+      const routed = plan.routers.some((router) => router.after === done.id);
+      let unmatched: NoMatch[];
+      try {
+        unmatched = run.route(done.id, routed && patched(PATCHES.routerOutcomes));
+      } catch (error) {
+        // A condition that cannot be evaluated fails the flow like a failed step.
+        failure = error;
+        scope.cancel();
+        continue;
+      }
+      if (unmatched.length > 0) {
+        await save(unmatched.map(noMatchEvent));
+        const failing = unmatched.find((item) => item.on_no_route === 'fail');
+        if (failing) {
+          failure = ApplicationFailure.create({
+            type: FAILURE_TYPES.flowFailed,
+            nonRetryable: true,
+            message: `router '${failing.router}' after step '${failing.after}': no condition matched and it has no default route (on_no_route: fail)`,
+          });
+          scope.cancel();
+          continue;
+        }
+      }
       if (!progress.stop_requested) {
         const next = run.ready();
         // Nothing in flight: the state is all in `run`, small enough to carry to a new run.
@@ -322,5 +351,15 @@ function withFeedback(plan: FlowStepPlan['crew'], feedback: string): FlowStepPla
       ...task,
       description: `${task.description}\n\nA reviewer asked for changes: ${feedback}`,
     })),
+  };
+}
+
+/** The `router_no_match` event: which router, what its conditions read, what was skipped. */
+function noMatchEvent(item: NoMatch): FlowEvent {
+  return {
+    key: `router:${item.router}:no_match`,
+    type: 'router_no_match',
+    title: `Router '${item.router}' after step '${item.after}': no condition matched; the flow ${item.on_no_route === 'fail' ? 'fails' : 'goes on without it'}`,
+    data: { ...item },
   };
 }

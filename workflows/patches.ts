@@ -15,4 +15,10 @@ export const PATCHES = {
   continueOnNewVersion: 'continue-on-new-version',
   /** A conversation too long for its model is summarised (respect_context_window). */
   contextWindowSummary: 'context-window-summary',
+  /**
+   * A router condition that meets values of mismatched kinds fails the flow (it was false); a
+   * router where no route matched records a `router_no_match` event and ends or fails the flow by
+   * its `on_no_route`; steps that can no longer run become SKIPPED (they stayed PENDING).
+   */
+  routerOutcomes: 'router-outcomes',
 } as const;

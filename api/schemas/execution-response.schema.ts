@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EXECUTION_TRIGGERS } from '../../shared/node/db/entities/execution.entities';
 import { EXECUTION_STATUSES } from '../../shared/plan/execution-state';
+import { FLOW_STEP_STATUSES } from '../../shared/plan/flow-state';
 
 const Usage = z.object({
   prompt_tokens: z.number().int(),
@@ -97,14 +98,24 @@ export const ExecutionSchema = ExecutionSummarySchema.extend({
         z.object({
           id: z.string(),
           name: z.string(),
-          status: z.string(),
+          status: z
+            .enum(FLOW_STEP_STATUSES)
+            .describe('SKIPPED: no route that leads to the step was taken, so it will not run'),
           execution_id: z.uuid().optional(),
           runs: z.number().int(),
           output: z.string().optional(),
           error: z.string().optional(),
         }),
       ),
-      routes: z.array(z.object({ router: z.string(), route: z.string().nullable() })),
+      routes: z.array(
+        z.object({
+          router: z.string(),
+          route: z
+            .string()
+            .nullable()
+            .describe('null: no condition held and the router has no default route'),
+        }),
+      ),
     })
     .nullable()
     .describe('For flows: state, each step (with its crew execution) and the routes taken'),

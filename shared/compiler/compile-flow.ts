@@ -2,7 +2,8 @@
  * Compiles a flow into a FlowPlan: every step's crew is compiled with the flow state's
  * placeholders left in place, and the graph is checked: unknown steps, a missing start point,
  * unreachable steps, listener cycles, router conditions that do not parse or name unknown
- * variables, and gates on edges that do not exist are errors that name the field.
+ * variables, a name that is both a step id and a state field, and gates on edges that do not
+ * exist are errors that name the field.
  */
 import { findCycle } from '../definitions/graph';
 import type { FieldIssue } from '../errors';
@@ -60,13 +61,11 @@ export function compileFlow(
       issues.push({ path: `start[${index}]`, message: `start step '${id}' cannot also listen` });
   });
 
-  // The state's variables: declared by the schema's properties or by initial values.
-  const stateSchema = flow.state.schema as { properties?: Record<string, unknown> } | undefined;
-  const stateKeys = new Set([
-    ...Object.keys(stateSchema?.properties ?? {}),
-    ...Object.keys(flow.state.initial),
-    ...Object.keys(options.inputs),
-  ]);
+  // The state's variables: declared by the schema's properties, by initial values or by this
+  // execution's inputs.
+  const stateFields = declaredStateFields(flow, options.inputs);
+  const stateKeys = new Set(stateFields.keys());
+  issues.push(...stepIdsThatAreStateFields(flow, stateFields));
 
   const routers: FlowRouterPlan[] = flow.routers.map((router, index) => {
     const path = `routers[${index}]`;
@@ -108,7 +107,9 @@ export function compileFlow(
       id: router.id,
       after: router.after,
       routes,
-      ...(router.default_route !== undefined && { default_route: router.default_route }),
+      ...(router.default_route === undefined
+        ? { on_no_route: router.on_no_route ?? 'end' }
+        : { default_route: router.default_route }),
     };
   });
 
@@ -246,4 +247,43 @@ export function compileFlow(
       },
     },
   };
+}
+
+/**
+ * In a condition a step id means the step's record, so a state field of the same name (or one a
+ * step's `output_key` writes) could never be read there: `score >= 0.8` would compare the step
+ * with a number.
+ */
+function stepIdsThatAreStateFields(flow: FlowSpec, stateFields: Map<string, string>): FieldIssue[] {
+  const fields = new Map(stateFields);
+  flow.steps.forEach((step, index) => {
+    if (step.output_key !== undefined && !fields.has(step.output_key)) {
+      fields.set(step.output_key, `steps[${index}].output_key`);
+    }
+  });
+  return flow.steps.flatMap((step, index) => {
+    const field = fields.get(step.id);
+    if (field === undefined) return [];
+    return [
+      {
+        path: `steps[${index}].id`,
+        message: `'${step.id}' is both a step id (steps[${index}]) and a state field (${field}): in router conditions '${step.id}' means the step, so rename one`,
+      },
+    ];
+  });
+}
+
+/** Each state field a flow declares, with where it is declared (the first place, for messages). */
+function declaredStateFields(flow: FlowSpec, inputs: Record<string, unknown>): Map<string, string> {
+  const fields = new Map<string, string>();
+  const declare = (name: string, where: string) => {
+    if (!fields.has(name)) fields.set(name, where);
+  };
+  const schema = flow.state.schema as { properties?: Record<string, unknown> } | undefined;
+  Object.keys(schema?.properties ?? {}).forEach((name) =>
+    declare(name, `state.schema.properties.${name}`),
+  );
+  Object.keys(flow.state.initial).forEach((name) => declare(name, `state.initial.${name}`));
+  Object.keys(inputs).forEach((name) => declare(name, `the execution's inputs.${name}`));
+  return fields;
 }

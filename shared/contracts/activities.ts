@@ -100,13 +100,23 @@ export interface KasalHitlActivities {
   }): Promise<void>;
 }
 
+/** An event of the flow itself (not of a step's crew), recorded with its progress. */
+export interface FlowEvent {
+  /** Unique within the execution: a retried write with the same key changes nothing. */
+  key: string;
+  type: string;
+  title: string;
+  data: Record<string, unknown>;
+}
+
 export interface KasalFlowActivities {
   /** Creates the execution row of a crew that runs as a flow step. */
   createStepExecution(step: StepExecution): Promise<void>;
-  /** Keeps the flow execution's state and step progress in its row. */
+  /** Keeps the flow execution's state and step progress in its row, with events if any. */
   recordFlowProgress(request: {
     executionId: string;
     progress: Record<string, unknown>;
+    events?: FlowEvent[];
   }): Promise<void>;
 }
 

@@ -4,7 +4,7 @@
  * filled when the step starts.
  */
 import type { Expression } from '../flows/expression';
-import type { FlowGate } from '../schemas/flow.schema';
+import type { FlowGate, OnNoRoute } from '../schemas/flow.schema';
 import type { CrewPlan } from './crew-plan';
 
 export const FLOW_PLAN_VERSION = 1;
@@ -30,6 +30,8 @@ export interface FlowRouterPlan {
   after: string;
   routes: { name: string; condition: string; expression: Expression }[];
   default_route?: string;
+  /** Without a default route: what no matching route does (absent in older plans: `end`). */
+  on_no_route?: OnNoRoute;
 }
 
 export interface FlowPlan {

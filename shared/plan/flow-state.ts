@@ -2,8 +2,17 @@
 import type { TokenUsage } from '../llm/chat';
 import type { ExecutionStatus } from './execution-state';
 
-export type FlowStepStatus =
-  'PENDING' | 'WAITING_FOR_APPROVAL' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'STOPPED';
+/** SKIPPED: the step can no longer run, because no route that leads to it was taken. */
+export const FLOW_STEP_STATUSES = [
+  'PENDING',
+  'WAITING_FOR_APPROVAL',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'STOPPED',
+  'SKIPPED',
+] as const;
+export type FlowStepStatus = (typeof FLOW_STEP_STATUSES)[number];
 
 export interface FlowStepState {
   id: string;

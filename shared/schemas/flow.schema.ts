@@ -57,12 +57,31 @@ export const FlowRouteSchema = z.strictObject({
     .describe('An expression over state and step outputs, e.g. `score >= 0.8 and retries < 3`'),
 });
 
-export const FlowRouterSchema = z.strictObject({
-  id: LocalKeySchema,
-  after: LocalKeySchema.describe('The step whose completion runs this router'),
-  routes: z.array(FlowRouteSchema).min(1).max(50),
-  default_route: z.string().trim().min(1).optional().describe('Taken when no condition holds'),
-});
+export const ON_NO_ROUTE_ACTIONS = ['end', 'fail'] as const;
+
+export const FlowRouterSchema = z
+  .strictObject({
+    id: LocalKeySchema,
+    after: LocalKeySchema.describe('The step whose completion runs this router'),
+    routes: z.array(FlowRouteSchema).min(1).max(50),
+    default_route: z.string().trim().min(1).optional().describe('Taken when no condition holds'),
+    on_no_route: z
+      .enum(ON_NO_ROUTE_ACTIONS)
+      .optional()
+      .describe(
+        'When no condition holds and there is no `default_route` (a `router_no_match` event records it, and the steps that can no longer run become SKIPPED): `end` (the default) lets the flow end as COMPLETED once the rest has run; `fail` fails it. Not allowed with `default_route`.',
+      ),
+  })
+  .superRefine((router, ctx) => {
+    if (router.on_no_route !== undefined && router.default_route !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['on_no_route'],
+        message:
+          'give "on_no_route" or "default_route", not both: with a default route some route is always taken',
+      });
+    }
+  });
 
 export const TIMEOUT_ACTIONS = ['auto_reject', 'fail'] as const;
 
@@ -100,3 +119,4 @@ export type FlowSpec = z.infer<typeof FlowSpecSchema>;
 export type FlowStep = z.infer<typeof FlowStepSchema>;
 export type FlowRouter = z.infer<typeof FlowRouterSchema>;
 export type FlowGate = z.infer<typeof FlowGateSchema>;
+export type OnNoRoute = (typeof ON_NO_ROUTE_ACTIONS)[number];

@@ -86,7 +86,7 @@ describe('flows', () => {
       expect(statuses(execution)).toMatchObject({
         review: 'COMPLETED',
         [ran]: 'COMPLETED',
-        [skipped]: 'PENDING',
+        [skipped]: 'SKIPPED',
       });
       expect(execution.flow.state.score).toBe(score);
       expect(execution.flow_id).toBe(saved.body.id);

@@ -265,6 +265,58 @@ const RECORDINGS: Recording[] = [
     },
     start: runApproved,
   },
+  {
+    name: 'flow-routes',
+    // Since PATCHES.routerOutcomes: a router where no route matches (a `router_no_match` event,
+    // its steps SKIPPED, the flow goes on) and one that takes a route (the other is SKIPPED).
+    script: (llm) =>
+      llm.respondWith((request) =>
+        lastUserPrompt(request).includes('Rate')
+          ? { content: JSON.stringify({ rating: 5 }) }
+          : { content: 'done' },
+      ),
+    body: {
+      flow: {
+        name: 'Routed flow',
+        start: ['rate'],
+        state: { initial: { rating: 0 } },
+        steps: [
+          flowStep('rate', 'Rate the draft', {
+            task: {
+              output_json: {
+                type: 'object',
+                properties: { rating: { type: 'number' } },
+                required: ['rating'],
+              },
+            },
+          }),
+          flowStep('archive', 'Archive it', { listen: { to: ['rate'], condition: 'AND' } }),
+          flowStep('publish', 'Publish it', { listen: { router: 'decide', route: 'good' } }),
+          flowStep('rewrite', 'Rewrite it', { listen: { router: 'decide', route: 'bad' } }),
+          flowStep('keep', 'Keep it', { listen: { router: 'store', route: 'keep' } }),
+          flowStep('drop', 'Drop it', { listen: { router: 'store', route: 'drop' } }),
+        ],
+        routers: [
+          {
+            id: 'decide',
+            after: 'rate',
+            routes: [
+              { name: 'good', condition: 'rating >= 8' },
+              { name: 'bad', condition: 'rating <= 2' },
+            ],
+          },
+          {
+            id: 'store',
+            after: 'archive',
+            routes: [
+              { name: 'keep', condition: 'rating > 0' },
+              { name: 'drop', condition: 'rating <= 0' },
+            ],
+          },
+        ],
+      },
+    },
+  },
 ];
 
 /** The recordings there are, by name. */

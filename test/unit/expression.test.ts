@@ -1,8 +1,12 @@
 import {
-  type Expression,
-  ExpressionError,
   evaluateExpression,
   isTruthy,
+  kindOf,
+  type EvaluationOptions,
+} from '../../shared/flows/evaluation';
+import {
+  type Expression,
+  ExpressionError,
   MAX_EXPRESSION_DEPTH,
   MAX_EXPRESSION_LENGTH,
   parseExpression,
@@ -25,8 +29,26 @@ const scope: Record<string, unknown> = {
   text: 'hello world',
 };
 
-const run = (source: string, values: Record<string, unknown> = scope): unknown =>
-  evaluateExpression(parseExpression(source), values);
+const run = (
+  source: string,
+  values: Record<string, unknown> = scope,
+  options?: EvaluationOptions,
+): unknown => evaluateExpression(parseExpression(source), values, options);
+
+/** The message of the error evaluating `source` throws. */
+function evaluationError(
+  source: string,
+  values: Record<string, unknown> = scope,
+  options?: EvaluationOptions,
+): string {
+  try {
+    run(source, values, options);
+  } catch (error) {
+    if (error instanceof ExpressionError) return error.message;
+    throw error;
+  }
+  throw new Error(`expected '${source}' to fail`);
+}
 
 function parseError(source: string): ExpressionError {
   try {
@@ -122,21 +144,125 @@ describe('parseExpression and evaluateExpression', () => {
     expect(run('items[7]')).toBeNull();
     expect(run('status.length')).toBeNull();
     expect(run('x', { x: undefined })).toBeNull();
-    expect(run('missing > 1')).toBe(false);
   });
 
-  it('does not coerce types', () => {
-    expect(run('1 == "1"')).toBe(false);
-    expect(run('0 == false')).toBe(false);
+  it('compares values of the same kind, and anything with null for equality', () => {
     expect(run('null == 0')).toBe(false);
     expect(run('"" == null')).toBe(false);
-    expect(run('"2" < 10')).toBe(false);
-    expect(run('"2" >= 10')).toBe(false);
+    expect(run('missing != null')).toBe(false);
+    expect(run('review != None')).toBe(true);
     expect(run('"apple" < "banana"')).toBe(true);
-    expect(run('1 + "1"')).toBeNull();
+    expect(run('"b" >= "a" and 2 > 1.5')).toBe(true);
     expect(run('1 in ["1"]')).toBe(false);
+    expect(run('null in [null]')).toBe(true);
     expect(run('[1, [2]] == [1, [2]]')).toBe(true);
+    expect(run('[1, "2"] == [1, 2]')).toBe(false);
     expect(run('x == y', { x: { a: [1] }, y: { a: [1] } })).toBe(true);
+  });
+
+  it.each([
+    [
+      '1 == "1"',
+      `compares a number (1) with a string ("1"): '==' needs two values of the same kind, or null`,
+    ],
+    [
+      '0 != false',
+      `compares a number (0) with a boolean (false): '!=' needs two values of the same kind, or null`,
+    ],
+    [
+      'review == "ok"',
+      `compares an object ('review') with a string ("ok"): '==' needs two values of the same kind, or null`,
+    ],
+    [
+      'items == 3',
+      `compares a list ('items') with a number (3): '==' needs two values of the same kind, or null`,
+    ],
+    [
+      '"2" < 10',
+      `compares a string ("2") with a number (10): '<' needs two numbers or two strings`,
+    ],
+    [
+      'review >= 0.8',
+      `compares an object ('review') with a number (0.8): '>=' needs two numbers or two strings`,
+    ],
+    [
+      'missing > 1',
+      `compares null ('missing') with a number (1): '>' needs two numbers or two strings`,
+    ],
+    [
+      'flag <= true',
+      `compares a boolean ('flag') with a boolean (true): '<=' needs two numbers or two strings`,
+    ],
+    ['items > [1]', `compares a list ('items') with a list: '>' needs two numbers or two strings`],
+    [
+      'retries + 1 > label',
+      `compares a number with a string ('label'): '>' needs two numbers or two strings`,
+    ],
+    [
+      '1 in text',
+      `looks for a number (1) in a string ('text'): 'in' needs a list on its right, or a string in a string or an object`,
+    ],
+    [
+      '"a" not in count',
+      `looks for a string ("a") in a number ('count'): 'not in' needs a list on its right, or a string in a string or an object`,
+    ],
+    [
+      '1 in review',
+      `looks for a number (1) in an object ('review'): 'in' needs a list on its right, or a string in a string or an object`,
+    ],
+    [
+      '"x" in missing',
+      `looks for a string ("x") in null ('missing'): 'in' needs a list on its right, or a string in a string or an object`,
+    ],
+    [
+      '1 + "1" == 2',
+      `computes a number (1) + a string ("1"): '+' needs two numbers or two strings`,
+    ],
+    ['label - 1 == 0', `computes a string ('label') - a number (1): '-' needs two numbers`],
+    ['"ab" - "b" == "a"', `computes a string ("ab") - a string ("b"): '-' needs two numbers`],
+  ])('refuses %s: it %s', (source, message) => {
+    expect(evaluationError(source)).toBe(message);
+  });
+
+  it('names variables as the caller describes them, and cuts long literals', () => {
+    const describe = (path: readonly string[]) => `step '${path[0]}'`;
+    expect(evaluationError('score >= 0.8', { score: { output: 'x' } }, { describe })).toBe(
+      `compares an object (step 'score') with a number (0.8): '>=' needs two numbers or two strings`,
+    );
+    expect(evaluationError(`count == "${'x'.repeat(100)}"`)).toContain(
+      `a string ("${'x'.repeat(38)}…)`,
+    );
+  });
+
+  it('is evaluated lazily: a mismatch in a branch not taken is no error', () => {
+    expect(run('flag or review > 1')).toBe(true);
+    expect(run('count == 1 and review > 1')).toBe(false);
+    expect(() => run('count == 0 and review > 1')).toThrow(ExpressionError);
+  });
+
+  it('evaluates mismatched kinds as false (sums as null) when lenient, as runs before the check did', () => {
+    const lenient: EvaluationOptions = { kinds: 'lenient' };
+    expect(run('1 == "1"', scope, lenient)).toBe(false);
+    expect(run('0 != false', scope, lenient)).toBe(true);
+    expect(run('"2" < 10', scope, lenient)).toBe(false);
+    expect(run('"2" >= 10', scope, lenient)).toBe(false);
+    expect(run('review >= 0.8', scope, lenient)).toBe(false);
+    expect(run('missing > 1', scope, lenient)).toBe(false);
+    expect(run('1 in text', scope, lenient)).toBe(false);
+    expect(run('1 + "1"', scope, lenient)).toBeNull();
+    expect(run('score >= 0.8', scope, lenient)).toBe(true);
+  });
+
+  it('tells the kind of every JSON value', () => {
+    expect([null, undefined, true, 1.5, 'x', [1], { a: 1 }].map(kindOf)).toEqual([
+      'null',
+      'null',
+      'boolean',
+      'number',
+      'string',
+      'list',
+      'object',
+    ]);
   });
 
   it('returns booleans from and/or and short-circuits them', () => {

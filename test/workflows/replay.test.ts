@@ -5,8 +5,9 @@
  * current workflow code: a sequential, a parallel and a hierarchical crew (recorded before
  * approvals, events and tools existed), a crew using tool options and an MCP server, a
  * scheduled run, a flow with parallel steps, an AND join, a router and an approval gate
- * (recorded before the flow interpreter became a class and flows could continue as new), and
- * both runs of a crew that continued as new with its conversations in the store.
+ * (recorded before the flow interpreter became a class and flows could continue as new), a flow
+ * whose routers skip steps and find no route (recorded with PATCHES.routerOutcomes), and both
+ * runs of a crew that continued as new with its conversations in the store.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -87,6 +88,7 @@ describe('workflow replay', () => {
       Object.fromEntries(recorded.map(({ name, json }) => [name, workflowType(json)])),
     ).toEqual({
       'flow-gates': 'flowWorkflow',
+      'flow-routes': 'flowWorkflow',
       'hierarchical-crew': 'crewWorkflow',
       'long-crew': 'crewWorkflow',
       'long-crew-2': 'crewWorkflow',
