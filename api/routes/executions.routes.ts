@@ -12,6 +12,7 @@ import {
 } from '../schemas/execution-response.schema';
 import { IdParamsSchema } from '../schemas/identity.schema';
 import type { ExecutionsService } from '../services/executions.service';
+import { START_TOO_LARGE_ERRORS } from '../services/start-size';
 
 export function addExecutionsRoutes(
   endpoints: EndpointRouter,
@@ -27,6 +28,7 @@ export function addExecutionsRoutes(
     access: 'executions:run',
     body: ExecutionRequestSchema,
     subject: 'execution request',
+    errors: START_TOO_LARGE_ERRORS,
     status: 202,
     response: ExecutionStartedSchema,
     handler: ({ req, auth, group, body }) => executions.start(req.em, group.id, auth.user.id, body),

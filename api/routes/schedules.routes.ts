@@ -13,6 +13,7 @@ import {
   UpdateScheduleSchema,
 } from '../schemas/schedule.schema';
 import type { SchedulesService } from '../services/schedules.service';
+import { START_TOO_LARGE_ERRORS } from '../services/start-size';
 
 export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: SchedulesService): void {
   const tags = ['Schedules'];
@@ -34,6 +35,7 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     access: 'executions:run',
     body: CreateScheduleSchema,
     subject: 'schedule',
+    errors: START_TOO_LARGE_ERRORS,
     status: 201,
     response: ScheduleSchema,
     handler: ({ req, auth, group, body }) => schedules.create(req.em, group.id, auth.user.id, body),
@@ -46,6 +48,7 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     access: 'executions:run',
     body: ScheduleFromExecutionSchema,
     subject: 'schedule',
+    errors: START_TOO_LARGE_ERRORS,
     status: 201,
     response: ScheduleSchema,
     handler: ({ req, auth, group, body }) =>
@@ -70,6 +73,7 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     params: IdParamsSchema,
     body: UpdateScheduleSchema,
     subject: 'schedule',
+    errors: START_TOO_LARGE_ERRORS,
     response: ScheduleSchema,
     handler: ({ req, group, params, body }) => schedules.update(req.em, group.id, params.id, body),
   });
