@@ -44,6 +44,8 @@ export interface ActivityDeps {
   webhooks: { allowPrivateNetworks: boolean };
   /** When runs continue as new, for the runs the worker starts itself (scheduled ones). */
   historyLimits: HistoryLimits;
+  /** The largest start of a scheduled run (see KASAL_MAX_START_PAYLOAD_BYTES). */
+  maxStartPayloadBytes: number;
   /** The object store for the largest stored texts, if one is configured. */
   objects?: ObjectStore | undefined;
 }
@@ -92,6 +94,7 @@ export function createActivities(
       orm: deps.orm,
       defaultModel: deps.llm.defaultModel,
       historyLimits: deps.historyLimits,
+      maxStartPayloadBytes: deps.maxStartPayloadBytes,
     }),
     ...createHitlActivities({
       orm: deps.orm,

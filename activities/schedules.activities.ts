@@ -17,6 +17,7 @@ import {
 import { roleAllows } from '../shared/roles';
 import type { Orm } from '../shared/node/db/orm';
 import { compileSavedTarget } from '../shared/node/definitions/compile-saved';
+import { describeOversizedStart, oversizedStart } from '../shared/node/temporal/start-payload';
 
 type Ready = Extract<PreparedScheduledRun, { ok: true }>;
 
@@ -24,6 +25,7 @@ export function createScheduleActivities(deps: {
   orm: Orm;
   defaultModel: string;
   historyLimits: HistoryLimits;
+  maxStartPayloadBytes: number;
 }) {
   return {
     async prepareScheduledRun(request: {
@@ -116,6 +118,16 @@ export function createScheduleActivities(deps: {
         }
         plan = compiled.plan;
         inputs = compiled.inputs;
+      }
+      // What the run's workflow will be started with (scheduled-run.workflow.ts).
+      const oversized = oversizedStart(
+        { executionId, groupId, history_limits: deps.historyLimits, plan },
+        deps.maxStartPayloadBytes,
+      );
+      if (oversized) {
+        return failed(
+          `The scheduled run is too large to start: ${describeOversizedStart(oversized)}`,
+        );
       }
 
       await em.upsert(

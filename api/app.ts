@@ -13,7 +13,7 @@ import type { Logger } from '../shared/node/logger';
 import type { Telemetry } from '../shared/node/telemetry';
 import { EndpointRouter } from './http/endpoint';
 import { errorHandler, routeNotFound } from './http/error-handler';
-import { requireJsonBody } from './http/json-body';
+import { createBodyReader } from './http/json-body';
 import { buildOpenApiDocument, createOpenApiRegistry } from './http/openapi';
 import './http/request-context';
 import { addMcpRoutes } from './mcp/mcp.routes';
@@ -82,13 +82,6 @@ export function createApp(deps: AppDeps): Express {
       autoLogging: { ignore: (req) => req.url === '/health' },
     }),
   );
-  app.use(requireJsonBody);
-  app.use(
-    express.json({
-      limit: deps.config.http.maxBodyBytes,
-      type: ['application/json', 'application/*+json'],
-    }),
-  );
   app.use((req, _res, next) => {
     req.em = deps.orm.em.fork();
     next();
@@ -99,14 +92,18 @@ export function createApp(deps: AppDeps): Express {
 
   const router = express.Router();
   const guards = createAccessGuards(deps.tokens);
-  const endpoints = new EndpointRouter(router, registry, guards, API_BASE_PATH);
+  const endpoints = new EndpointRouter(router, registry, guards, API_BASE_PATH, {
+    readBody: createBodyReader(deps.config.http.maxBodyBytes),
+    maxJsonDepth: deps.config.http.maxJsonDepth,
+  });
   addAuthRoutes(endpoints, deps.tokens);
   addUsersRoutes(endpoints);
   addGroupsRoutes(endpoints);
   addToolsRoutes(endpoints, new ToolsService(deps.secrets));
   addMcpServersRoutes(endpoints, new McpServersService(deps.secrets));
-  addFlowImportRoutes(endpoints);
-  addDefinitionsRoutes(endpoints);
+  const runLimits = { maxStartPayloadBytes: deps.config.temporal.maxStartPayloadBytes };
+  addFlowImportRoutes(endpoints, runLimits);
+  addDefinitionsRoutes(endpoints, runLimits);
   addEventsRoutes(endpoints, new EventsService());
   const models = new ModelConfigsService(deps.secrets);
   addModelsRoutes(endpoints, models);
@@ -124,6 +121,7 @@ export function createApp(deps: AppDeps): Express {
     }),
     webUi: { url: deps.config.temporal.uiUrl, namespace: deps.config.temporal.namespace },
     defaultModel: deps.config.llm.defaultModel,
+    ...runLimits,
     logger: deps.logger,
   });
   addExecutionsRoutes(endpoints, executions);
@@ -137,6 +135,7 @@ export function createApp(deps: AppDeps): Express {
         logger: deps.logger,
       }),
       defaultModel: deps.config.llm.defaultModel,
+      ...runLimits,
       logger: deps.logger,
     }),
   );

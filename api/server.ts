@@ -9,6 +9,7 @@ import { runMain } from '../shared/node/process';
 import { createLazyTemporalClient, createPayloadCodec } from '../shared/node/temporal/connection';
 import { startTelemetry } from '../shared/node/telemetry';
 import { createApp } from './app';
+import { answerClientErrors } from './http/client-errors';
 import { announceAdmin } from './admin-banner';
 import { ExecutionReconciler, startExecutionReconciler } from './services/execution-reconciler';
 import { ScheduleSync, startScheduleSweep } from './services/schedule-sync';
@@ -31,6 +32,7 @@ runMain('api', async () => {
   const secrets = createSecretBox(resolveEncryptionKey(config));
   const app = createApp({ config, orm, logger, tokens, temporal, secrets, codec, telemetry });
   const server = app.listen(config.http.port, config.http.host);
+  answerClientErrors(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -73,6 +73,7 @@ export async function createKasalWorker(deps: KasalWorkerDeps): Promise<KasalWor
       mcp,
       webhooks: config.webhooks,
       historyLimits: config.temporal.historyLimits,
+      maxStartPayloadBytes: config.temporal.maxStartPayloadBytes,
       objects: config.blobs && new ObjectStore(config.blobs),
     }),
   });

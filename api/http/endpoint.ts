@@ -8,6 +8,9 @@ import { z } from 'zod';
 import type { Permission } from '../../shared/roles';
 import { fromZodError } from './error-handler';
 import { ErrorBodySchema } from './error-body.schema';
+import { validationError } from './errors';
+import type { BodyReader } from './json-body';
+import { unstorableParts } from './storable-input';
 import type { AuthContext, GroupContext } from './request-context';
 
 /** Who may call: anyone, any signed-in user, a system admin, or a group role with a permission. */
@@ -100,11 +103,18 @@ const ERROR_RESPONSES = {
   404: 'Not found (or belongs to another group)',
 } as const;
 
-/** What every endpoint that takes a body may also answer. */
+/** What every endpoint that reads a body can answer. */
 const BODY_ERROR_RESPONSES = {
-  413: 'The body is larger than the configured limit',
-  415: 'The body is not JSON',
+  413: 'The request body is larger than MAX_BODY_BYTES',
+  415: 'The request body is not JSON',
 } as const;
+
+/** How an endpoint reads its input, after the caller's access is checked. */
+export interface InputReading {
+  readBody: BodyReader;
+  /** How deep JSON in a body may nest. */
+  maxJsonDepth: number;
+}
 
 export class EndpointRouter {
   constructor(
@@ -112,6 +122,7 @@ export class EndpointRouter {
     private readonly registry: OpenAPIRegistry,
     private readonly guards: AccessGuards,
     private readonly basePath: string,
+    private readonly input: InputReading,
   ) {}
 
   add<
@@ -122,10 +133,16 @@ export class EndpointRouter {
     R extends z.ZodType | undefined = undefined,
   >(spec: EndpointSpec<A, B, Q, P, R>): void {
     this.document(spec);
+    const subject = spec.subject ?? 'request body';
     const handler: RequestHandler = async (req, res) => {
+      // Credentials first: the body of a caller who may not call is never read.
       const access = await this.checkAccess(spec.access, req);
+      await this.input.readBody(req, res);
+      refuseUnstorable(req.params, 'path', this.input.maxJsonDepth);
+      refuseUnstorable(req.query, 'query', this.input.maxJsonDepth);
+      refuseUnstorable(req.body, subject, this.input.maxJsonDepth);
       const input = {
-        body: parse(spec.body, req.body, spec.subject ?? 'request body'),
+        body: parse(spec.body, req.body, subject),
         query: parse(spec.query, req.query, 'query'),
         params: parse(spec.params, req.params, 'path'),
       };
@@ -162,6 +179,11 @@ export class EndpointRouter {
     const isPublic = spec.access === 'public';
     const inGroup = !isPublic && spec.access !== 'user' && spec.access !== 'system_admin';
     const errorBody = { content: { 'application/json': { schema: ErrorBodySchema } } };
+    const errors: Partial<Record<number, string>> = {
+      ...(isPublic ? { 400: ERROR_RESPONSES[400] } : ERROR_RESPONSES),
+      ...(spec.body && BODY_ERROR_RESPONSES),
+      ...spec.errors,
+    };
     this.registry.registerPath({
       method: spec.method,
       path: `${this.basePath}${spec.path.replace(/:(\w+)/g, '{$1}')}`,
@@ -185,15 +207,19 @@ export class EndpointRouter {
           }),
         },
         ...Object.fromEntries(
-          Object.entries({
-            ...(isPublic ? { 400: ERROR_RESPONSES[400] } : ERROR_RESPONSES),
-            ...(spec.body && BODY_ERROR_RESPONSES),
-            ...spec.errors,
-          }).map(([code, description]) => [code, { description, ...errorBody }]),
+          Object.entries(errors).map(([code, description]) => [
+            code,
+            { description, ...errorBody },
+          ]),
         ),
       },
     });
   }
+}
+
+function refuseUnstorable(value: unknown, what: string, maxJsonDepth: number): void {
+  const issues = unstorableParts(value, maxJsonDepth);
+  if (issues.length > 0) throw validationError(what, issues);
 }
 
 function parse<S extends z.ZodType | undefined>(schema: S, value: unknown, what: string): Out<S> {

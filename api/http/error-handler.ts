@@ -1,7 +1,7 @@
 /** Turns anything thrown in a route into the API's error shape, never leaking internals. */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
-import { API_ERROR_CODES, formatFieldPath } from '../../shared/errors';
+import { API_ERROR_CODES, formatFieldPath, type FieldIssue } from '../../shared/errors';
 import type { Logger } from '../../shared/node/logger';
 import { ApiError, validationError } from './errors';
 
@@ -23,10 +23,49 @@ const BODY_PARSER_ERRORS: Record<string, (error: Error & { limit?: number }) => 
 
 /** A zod failure as a 400 naming each field: `Invalid crew: tasks[0].agent: …`. */
 export function fromZodError(error: z.ZodError, what: string): ApiError {
-  return validationError(
-    what,
-    error.issues.map((issue) => ({ path: formatFieldPath(issue.path), message: issue.message })),
+  return validationError(what, zodFieldIssues(error));
+}
+
+/**
+ * Each issue of a zod failure with its field. A union names no field of its own ("Invalid
+ * input"): it gives way to the issues of the branch that got furthest into the value, so a bad
+ * inline agent says `agents[0].tool_configs.MCP_SERVERS: …`, not `agents[0]: Invalid input`.
+ */
+export function zodFieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues
+    .flatMap((issue) => deepestIssues(issue, []))
+    .map(({ path, message }) => ({ path: formatFieldPath(path), message }));
+}
+
+interface LocatedIssue {
+  path: PropertyKey[];
+  message: string;
+  /** How far into the value the issue is: two per path segment, one more past the type check. */
+  reach: number;
+}
+
+function deepestIssues(issue: z.core.$ZodIssue, at: PropertyKey[]): LocatedIssue[] {
+  const path = [...at, ...issue.path];
+  const base = path.length * 2;
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) {
+    return [
+      { path, message: issue.message, reach: base + (issue.code === 'invalid_type' ? 0 : 1) },
+    ];
+  }
+  const branches = issue.errors.map((branch) =>
+    branch.flatMap((inner) => deepestIssues(inner, path)),
   );
+  const reach = (branch: LocatedIssue[]) => Math.max(...branch.map((found) => found.reach));
+  const best = branches.reduce((a, b) => (reach(b) > reach(a) ? b : a));
+  if (reach(best) > base) return best;
+  // No branch got past the type of the value itself: say which types would do.
+  const expected = issue.errors
+    .flat()
+    .map((inner) => inner.code === 'invalid_type' && inner.expected);
+  const message = expected.every(Boolean)
+    ? `Invalid input: expected ${[...new Set(expected)].join(' or ')}`
+    : issue.message;
+  return [{ path, message, reach: base }];
 }
 
 export function toApiError(error: unknown, what = 'request'): ApiError | undefined {

@@ -10,7 +10,9 @@ import {
   FLOWS,
   TASKS,
   type DefinitionKind,
+  type RunLimits,
 } from '../services/definitions.service';
+import { START_TOO_LARGE_ERRORS } from '../services/start-size';
 
 const ResourceMetaSchema = z.object({
   id: z.uuid(),
@@ -35,16 +37,19 @@ function addDefinitionRoutes<Spec extends StoredSpec & { name?: string | undefin
     path: string;
     tag: string;
     kind: DefinitionKind<Spec>;
+    limits: RunLimits;
   },
 ): void {
   const { path, tag, kind } = options;
-  const service = new DefinitionsService(kind);
+  const service = new DefinitionsService(kind, options.limits);
   // A stored definition: the spec's fields and the resource's own (not `allOf` of the strict
   // spec, which would forbid the resource's fields).
   const Resource = z
     .object({ ...kind.schema.shape, ...ResourceMetaSchema.shape })
     .meta({ id: `${tag.slice(0, -1)}` });
   const noun = kind.noun;
+  // Saving a crew or flow checks the size of what its runs start with.
+  const sizeErrors = kind.plan && { errors: START_TOO_LARGE_ERRORS };
 
   endpoints.add({
     method: 'get',
@@ -64,6 +69,7 @@ function addDefinitionRoutes<Spec extends StoredSpec & { name?: string | undefin
     access: 'definitions:write',
     body: kind.schema,
     subject: noun,
+    ...sizeErrors,
     status: 201,
     response: Resource,
     handler: ({ req, auth, group, body }) => service.create(req.em, group.id, auth.user.id, body),
@@ -87,6 +93,7 @@ function addDefinitionRoutes<Spec extends StoredSpec & { name?: string | undefin
     params: IdParams,
     body: kind.schema,
     subject: noun,
+    ...sizeErrors,
     response: Resource,
     handler: ({ req, group, params, body }) => service.replace(req.em, group.id, params.id, body),
   });
@@ -99,6 +106,7 @@ function addDefinitionRoutes<Spec extends StoredSpec & { name?: string | undefin
     params: IdParams,
     body: PatchBody,
     subject: noun,
+    ...sizeErrors,
     response: Resource,
     handler: ({ req, group, params, body }) => service.patch(req.em, group.id, params.id, body),
   });
@@ -115,9 +123,9 @@ function addDefinitionRoutes<Spec extends StoredSpec & { name?: string | undefin
   });
 }
 
-export function addDefinitionsRoutes(endpoints: EndpointRouter): void {
-  addDefinitionRoutes(endpoints, { path: '/agents', tag: 'Agents', kind: AGENTS });
-  addDefinitionRoutes(endpoints, { path: '/tasks', tag: 'Tasks', kind: TASKS });
-  addDefinitionRoutes(endpoints, { path: '/crews', tag: 'Crews', kind: CREWS });
-  addDefinitionRoutes(endpoints, { path: '/flows', tag: 'Flows', kind: FLOWS });
+export function addDefinitionsRoutes(endpoints: EndpointRouter, limits: RunLimits): void {
+  addDefinitionRoutes(endpoints, { path: '/agents', tag: 'Agents', kind: AGENTS, limits });
+  addDefinitionRoutes(endpoints, { path: '/tasks', tag: 'Tasks', kind: TASKS, limits });
+  addDefinitionRoutes(endpoints, { path: '/crews', tag: 'Crews', kind: CREWS, limits });
+  addDefinitionRoutes(endpoints, { path: '/flows', tag: 'Flows', kind: FLOWS, limits });
 }

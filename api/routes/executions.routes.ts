@@ -12,6 +12,7 @@ import {
 } from '../schemas/execution-response.schema';
 import { IdParamsSchema } from '../schemas/identity.schema';
 import type { ExecutionsService } from '../services/executions.service';
+import { START_TOO_LARGE_ERRORS } from '../services/start-size';
 
 export function addExecutionsRoutes(
   endpoints: EndpointRouter,
@@ -29,7 +30,10 @@ export function addExecutionsRoutes(
     subject: 'execution request',
     status: 202,
     response: ExecutionStartedSchema,
-    errors: { 503: 'Temporal is unreachable; nothing was started' },
+    errors: {
+      ...START_TOO_LARGE_ERRORS,
+      503: 'Temporal is unreachable; nothing was started',
+    },
     handler: ({ req, auth, group, body }) => executions.start(req.em, group.id, auth.user.id, body),
   });
   endpoints.add({

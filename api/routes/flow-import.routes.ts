@@ -6,10 +6,11 @@ import { CrewEntity } from '../../shared/node/db/entities';
 import type { EndpointRouter } from '../http/endpoint';
 import { fromZodError } from '../http/error-handler';
 import { validationError } from '../http/errors';
-import { DefinitionsService, FLOWS } from '../services/definitions.service';
+import { DefinitionsService, FLOWS, type RunLimits } from '../services/definitions.service';
+import { START_TOO_LARGE_ERRORS } from '../services/start-size';
 
-export function addFlowImportRoutes(endpoints: EndpointRouter): void {
-  const flows = new DefinitionsService(FLOWS);
+export function addFlowImportRoutes(endpoints: EndpointRouter, limits: RunLimits): void {
+  const flows = new DefinitionsService(FLOWS, limits);
   endpoints.add({
     method: 'post',
     path: '/flows/import',
@@ -22,6 +23,7 @@ export function addFlowImportRoutes(endpoints: EndpointRouter): void {
       .record(z.string(), z.unknown())
       .describe('A Kasal flow export: { name, nodes, edges, flow_config }'),
     subject: 'Kasal flow',
+    errors: START_TOO_LARGE_ERRORS,
     status: 201,
     response: z.record(z.string(), z.unknown()),
     handler: async ({ req, auth, group, body }) => {

@@ -13,6 +13,7 @@ import {
   UpdateScheduleSchema,
 } from '../schemas/schedule.schema';
 import type { SchedulesService } from '../services/schedules.service';
+import { START_TOO_LARGE_ERRORS } from '../services/start-size';
 
 export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: SchedulesService): void {
   const tags = ['Schedules'];
@@ -36,7 +37,10 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     subject: 'schedule',
     status: 201,
     response: ScheduleSchema,
-    errors: { 503: 'Temporal is unreachable; nothing was saved' },
+    errors: {
+      ...START_TOO_LARGE_ERRORS,
+      503: 'Temporal is unreachable; nothing was saved',
+    },
     handler: ({ req, auth, group, body }) => schedules.create(req.em, group.id, auth.user.id, body),
   });
   endpoints.add({
@@ -49,7 +53,10 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     subject: 'schedule',
     status: 201,
     response: ScheduleSchema,
-    errors: { 503: 'Temporal is unreachable; nothing was saved' },
+    errors: {
+      ...START_TOO_LARGE_ERRORS,
+      503: 'Temporal is unreachable; nothing was saved',
+    },
     handler: ({ req, auth, group, body }) =>
       schedules.createFromExecution(req.em, group.id, auth.user.id, body),
   });
@@ -74,6 +81,7 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     subject: 'schedule',
     response: ScheduleSchema,
     errors: {
+      ...START_TOO_LARGE_ERRORS,
       409: 'The schedule was changed or deleted meanwhile',
       503: 'Temporal is unreachable; nothing was changed',
     },

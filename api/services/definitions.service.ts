@@ -24,11 +24,13 @@ import {
 } from '../../shared/node/db/entities';
 import { containsIgnoringCase } from '../../shared/node/db/filters';
 import { loadGroupToolset } from '../../shared/node/definitions/group-toolset';
+import { compileDefinition, type Definition } from '../../shared/node/definitions/compile-saved';
 import { savedFlowDefinitions } from '../../shared/node/definitions/saved-definitions';
 import { conflict, notFound, validationError } from '../http/errors';
 import { fromZodError } from '../http/error-handler';
 import { checkCrewReferences, checkTaskReferences } from './definition-references';
 import { iso } from './serialize';
+import { assertStartFits } from './start-size';
 
 type Row = DefinitionRow;
 
@@ -45,6 +47,11 @@ export interface DefinitionKind<Spec> {
   ): Promise<FieldIssue[]>;
   /** Names of saved definitions that refer to this one (blocks deletion). */
   usedBy(em: EntityManager, groupId: string, id: string): Promise<string[]>;
+  /**
+   * What a run of the definition with its own default inputs would start with (crews and
+   * flows), when it compiles without more inputs: too large a plan is refused on save.
+   */
+  plan?(em: EntityManager, groupId: string, spec: Spec, selfId?: string): Promise<unknown>;
 }
 
 const label = (kind: string, row: Row) => `${kind} '${row.name ?? row.id}'`;
@@ -116,7 +123,14 @@ export const CREWS: DefinitionKind<CrewSpec> = {
       ...(await schedulesOf(em, groupId, 'crew', id)),
     ];
   },
+  plan: (em, groupId, spec, selfId) => planOf(em, groupId, { kind: 'crew', spec, id: selfId }),
 };
+
+/** The plan a definition compiles to with its own default inputs, if it compiles. */
+async function planOf(em: EntityManager, groupId: string, definition: Definition) {
+  const compiled = await compileDefinition(em, groupId, definition, {}, SIZING_MODEL);
+  return compiled.ok ? compiled.plan : undefined;
+}
 
 /** The schedules that run a crew or flow: deleting it would leave them failing every run. */
 async function schedulesOf(em: EntityManager, groupId: string, kind: 'crew' | 'flow', id: string) {
@@ -143,6 +157,7 @@ export const FLOWS: DefinitionKind<FlowSpec> = {
     return compiled.ok ? [] : compiled.issues;
   },
   usedBy: (em, groupId, id) => schedulesOf(em, groupId, 'flow', id),
+  plan: (em, groupId, spec, selfId) => planOf(em, groupId, { kind: 'flow', spec, id: selfId }),
 };
 
 export interface ListOptions {
@@ -151,8 +166,21 @@ export interface ListOptions {
   q?: string | undefined;
 }
 
+/** What saves of crews and flows are checked against. */
+export interface RunLimits {
+  /** The largest start of a run (KASAL_MAX_START_PAYLOAD_BYTES). */
+  maxStartPayloadBytes: number;
+}
+
+/** A model name for plans compiled only to be measured: which model runs them does not matter. */
+const SIZING_MODEL = 'default';
+
 export class DefinitionsService<Spec extends StoredSpec & { name?: string | undefined }> {
-  constructor(private readonly kind: DefinitionKind<Spec>) {}
+  constructor(
+    private readonly kind: DefinitionKind<Spec>,
+    /** Without it (read-only uses), saves are not checked against the start size. */
+    private readonly limits?: RunLimits,
+  ) {}
 
   async list(em: EntityManager, groupId: string, options: ListOptions) {
     const where = {
@@ -228,6 +256,16 @@ export class DefinitionsService<Spec extends StoredSpec & { name?: string | unde
   private async checkReferences(em: EntityManager, groupId: string, spec: Spec, selfId?: string) {
     const issues = await this.kind.checkReferences(em, groupId, spec, selfId);
     if (issues.length > 0) throw validationError(this.kind.noun, issues);
+    if (!this.limits || !this.kind.plan) return;
+    // A definition that needs run inputs to compile is measured when it starts.
+    const plan = await this.kind.plan(em, groupId, spec, selfId);
+    if (plan !== undefined) {
+      assertStartFits(
+        `A run of this ${this.kind.noun}`,
+        { plan },
+        this.limits.maxStartPayloadBytes,
+      );
+    }
   }
 
   private async save(em: EntityManager, row: Row, spec: Spec) {

@@ -8,7 +8,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { compileCrew } from '../../shared/compiler/compile-crew';
 import { compileFlow } from '../../shared/compiler/compile-flow';
 import { crewFromKasalYaml, kasalPath } from '../../shared/compiler/kasal-yaml';
-import { API_ERROR_CODES, type FieldIssue } from '../../shared/errors';
+import { API_ERROR_CODES } from '../../shared/errors';
 import type { CrewPlan } from '../../shared/plan/crew-plan';
 import type { FlowPlan } from '../../shared/plan/flow-plan';
 import type { FlowProgress } from '../../shared/plan/flow-state';
@@ -37,8 +37,11 @@ import {
   savedFlowDefinitions,
 } from '../../shared/node/definitions/saved-definitions';
 import type { Logger } from '../../shared/node/logger';
+import { zodFieldIssues } from '../http/error-handler';
 import { ApiError, conflict, notFound, validationError } from '../http/errors';
+import { payloadBytes } from '../../shared/node/temporal/start-payload';
 import type { ExecutionReconciler } from './execution-reconciler';
+import { assertStartFits } from './start-size';
 import { iso } from './serialize';
 
 const QUERY_TIMEOUT_MS = 3000;
@@ -53,6 +56,8 @@ export interface ExecutionsDeps {
   /** Repairs the row of an execution whose workflow no longer answers. */
   reconciler?: ExecutionReconciler;
   defaultModel: string;
+  /** The largest start of a run (KASAL_MAX_START_PAYLOAD_BYTES). */
+  maxStartPayloadBytes: number;
   logger: Logger;
 }
 
@@ -160,7 +165,10 @@ export class ExecutionsService {
     return compileOptions(em, groupId, inputs, this.deps.defaultModel);
   }
 
-  /** Writes the execution row, then starts its workflow; a failed start marks the row FAILED. */
+  /**
+   * Writes the execution row, then starts its workflow. A run too large to start is refused
+   * before the row is written; a failed start marks the row FAILED.
+   */
   private async launch(
     em: EntityManager,
     run: {
@@ -176,6 +184,13 @@ export class ExecutionsService {
     },
   ): Promise<Execution> {
     const id = randomUUID();
+    const args = {
+      executionId: id,
+      groupId: run.groupId,
+      plan: run.plan,
+      history_limits: this.deps.historyLimits,
+    };
+    assertStartFits('The run', args, this.deps.maxStartPayloadBytes);
     const execution = em.create(ExecutionEntity, {
       id,
       groupId: run.groupId,
@@ -196,20 +211,25 @@ export class ExecutionsService {
       await this.deps.temporal.workflow.start(WORKFLOW_TYPES[run.kind], {
         taskQueue: this.deps.taskQueue,
         workflowId: execution.workflowId,
-        args: [
-          {
-            executionId: execution.id,
-            groupId: execution.groupId,
-            plan: run.plan,
-            history_limits: this.deps.historyLimits,
-          },
-        ],
+        args: [args],
         typedSearchAttributes: newExecutionSearchAttributes(execution),
         memo: { name: execution.name },
         staticSummary: `${run.kind === 'flow' ? 'Flow' : 'Crew'} · ${execution.name}`,
         staticDetails: `Kasal execution \`${execution.id}\` in group \`${execution.groupId}\``,
       });
     } catch (error) {
+      if (isBlobSizeRefusal(error)) {
+        // Temporal's own limit is lower than ours: the run never existed.
+        await em.nativeDelete(ExecutionEntity, { id });
+        throw new ApiError(
+          413,
+          API_ERROR_CODES.payloadTooLarge,
+          `The run is too large to start: Temporal refused its plan with its inputs ` +
+            `(${payloadBytes(args).toLocaleString('en-US')} bytes) as larger than its blob ` +
+            `size limit; lower KASAL_MAX_START_PAYLOAD_BYTES below the server's ` +
+            `limit.blobSize.error, or shorten the inputs`,
+        );
+      }
       // Nothing half-done: the row says the start failed, and the caller is told why.
       execution.status = 'FAILED';
       execution.error = 'The workflow could not be started: Temporal is unreachable';
@@ -374,18 +394,13 @@ export class ExecutionsService {
     const converted = crewFromKasalYaml(kasal);
     const parsed = CrewSpecSchema.safeParse(converted.crew);
     if (!parsed.success) {
-      const issues: FieldIssue[] = parsed.error.issues.map((issue) => ({
-        path: kasalPath(
-          issue.path
-            .map((part, index) =>
-              typeof part === 'number' ? `[${part}]` : `${index ? '.' : ''}${String(part)}`,
-            )
-            .join(''),
-          kasal,
-        ),
-        message: issue.message,
-      }));
-      throw validationError('crew', issues);
+      throw validationError(
+        'crew',
+        zodFieldIssues(parsed.error).map((issue) => ({
+          ...issue,
+          path: kasalPath(issue.path, kasal),
+        })),
+      );
     }
     return {
       crew: parsed.data,
@@ -413,6 +428,14 @@ export class ExecutionsService {
       return undefined;
     }
   }
+}
+
+/** Temporal's answer to a payload over its blob limit (gRPC INVALID_ARGUMENT). */
+function isBlobSizeRefusal(error: unknown): boolean {
+  for (let at: unknown = error; at instanceof Error; at = at.cause) {
+    if (/blob data size exceeds limit/i.test(at.message)) return true;
+  }
+  return false;
 }
 
 function unavailable(error: unknown, logger: Logger): ApiError {

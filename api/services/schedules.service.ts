@@ -23,6 +23,7 @@ import {
   type ScheduleSync,
 } from './schedule-sync';
 import { iso } from './serialize';
+import { assertStartFits } from './start-size';
 
 const RECENT_RUNS = 5;
 const NEXT_RUNS = 5;
@@ -30,6 +31,8 @@ const NEXT_RUNS = 5;
 export interface SchedulesDeps {
   sync: ScheduleSync;
   defaultModel: string;
+  /** The largest start of a run (KASAL_MAX_START_PAYLOAD_BYTES). */
+  maxStartPayloadBytes: number;
   logger: Logger;
 }
 
@@ -301,7 +304,7 @@ export class SchedulesService {
     }
   }
 
-  /** Compiles the target now: it must be valid; a snapshot keeps the plan. */
+  /** Compiles the target now: it must be valid and small enough to start; a snapshot keeps the plan. */
   private async compile(
     em: EntityManager,
     groupId: string,
@@ -311,6 +314,11 @@ export class SchedulesService {
   ): Promise<Pinned> {
     const compiled = await compileSavedTarget(em, groupId, target, inputs, this.deps.defaultModel);
     if (!compiled.ok) throw validationError('schedule', compiled.issues);
+    assertStartFits(
+      'A run of this schedule',
+      { plan: compiled.plan },
+      this.deps.maxStartPayloadBytes,
+    );
     return pin === 'snapshot'
       ? {
           snapshotPlan: compiled.plan as unknown as Record<string, unknown>,

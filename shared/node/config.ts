@@ -36,6 +36,7 @@ export const EnvSchema = z.object({
   DOCS_ENABLED: booleanFlag(true),
   AUTO_SEED_DATABASE: booleanFlag(true),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  KASAL_MAX_JSON_DEPTH: z.coerce.number().int().min(8).max(1000).default(64),
 
   DATABASE_TYPE: z.enum(['postgres', 'sqlite']).optional(),
   DATABASE_URL: optionalString.pipe(
@@ -75,6 +76,7 @@ export const EnvSchema = z.object({
   KASAL_BLOB_S3_SECRET_ACCESS_KEY: optionalString,
   KASAL_BLOB_S3_MIN_BYTES: z.coerce.number().int().min(1).default(262_144),
   KASAL_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(15),
+  KASAL_MAX_START_PAYLOAD_BYTES: z.coerce.number().int().min(65_536).default(1_572_864),
 
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   JWT_ISSUER: z.string().default('kasal'),
@@ -136,7 +138,14 @@ export type DatabaseConfig =
 export interface Config {
   env: Env['NODE_ENV'];
   home: string;
-  http: { host: string; port: number; publicUrl: string; maxBodyBytes: number };
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    maxBodyBytes: number;
+    /** How deep JSON in a request may nest (objects and arrays). */
+    maxJsonDepth: number;
+  };
   logLevel: Env['LOG_LEVEL'];
   docsEnabled: boolean;
   autoSeed: boolean;
@@ -154,6 +163,11 @@ export interface Config {
     serverHistoryLimits: HistoryLimits;
     /** How often the API compares unfinished executions with their workflows. */
     reconcileIntervalMs: number;
+    /**
+     * The largest start of a run (its compiled plan with its inputs, encrypted); Temporal refuses
+     * more than its blob limit (2 MiB by default).
+     */
+    maxStartPayloadBytes: number;
   };
   auth: {
     /** JWT_SECRET as configured; the API resolves a missing one with `resolveJwtSecret`. */
@@ -235,7 +249,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   return {
     env: env.NODE_ENV,
     home,
-    http: { host: env.HOST, port: env.PORT, publicUrl, maxBodyBytes: env.MAX_BODY_BYTES },
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      publicUrl,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      maxJsonDepth: env.KASAL_MAX_JSON_DEPTH,
+    },
     logLevel: env.LOG_LEVEL,
     docsEnabled: env.DOCS_ENABLED,
     autoSeed: env.AUTO_SEED_DATABASE,
@@ -262,6 +282,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         max_bytes: env.TEMPORAL_HISTORY_LIMIT_BYTES,
       },
       reconcileIntervalMs: env.KASAL_RECONCILE_INTERVAL_SECONDS * 1000,
+      maxStartPayloadBytes: env.KASAL_MAX_START_PAYLOAD_BYTES,
     },
     auth: {
       ...(env.JWT_SECRET && { jwtSecret: env.JWT_SECRET }),

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
+import { answerClientErrors } from '../../api/http/client-errors';
 import { ensureAdmin } from '../../api/services/seed.service';
 import { createTokenService } from '../../shared/node/auth/tokens';
 import { loadConfig, resolveEncryptionKey, type Config } from '../../shared/node/config';
@@ -98,6 +99,7 @@ export async function startApi(
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
+  answerClientErrors(server);
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const document = (await (await fetch(`${baseUrl}/api-openapi.json`)).json()) as OpenApiDocument;
   const contract = new OpenApiContract(document);

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import {
   AesGcmPayloadCodec,
   ENCRYPTED_ENCODING,
+  PAYLOAD_CODEC_OVERHEAD_BYTES,
   payloadKeys,
 } from '../../shared/node/temporal/payload-codec';
+import { payloadBytes } from '../../shared/node/temporal/start-payload';
 
 const keyA = randomBytes(32);
 const keyB = randomBytes(32);
@@ -46,6 +49,16 @@ describe('AES-GCM payload codec', () => {
     const [encrypted] = await codec.encode([payload()]);
     encrypted!.data![20]! ^= 1;
     await expect(codec.decode([encrypted!])).rejects.toThrow();
+  });
+
+  it('adds less than PAYLOAD_CODEC_OVERHEAD_BYTES to what Temporal measures', async () => {
+    const keyId = 'k'.repeat(64);
+    const codec = new AesGcmPayloadCodec(new Map([[keyId, keyA]]));
+    const value = { plan: 'x'.repeat(100_000), inputs: { topic: 'ü'.repeat(1000) } };
+    const [encrypted] = await codec.encode([defaultPayloadConverter.toPayload(value)]);
+    const measured = temporal.api.common.v1.Payload.encode(encrypted!).finish().length;
+    expect(measured).toBeLessThanOrEqual(payloadBytes(value));
+    expect(measured).toBeGreaterThan(payloadBytes(value) - PAYLOAD_CODEC_OVERHEAD_BYTES);
   });
 
   it('reads KASAL_PAYLOAD_KEYS, or derives a key from the encryption key', () => {

@@ -71,33 +71,55 @@ export async function compileSavedTarget(
   inputs: Record<string, unknown>,
   defaultModel: string,
 ): Promise<CompiledTarget> {
-  const options = await compileOptions(em, groupId, inputs, defaultModel);
-  if (target.kind === 'crew') {
-    const row = await em.findOne(CrewEntity, { id: target.id, groupId });
-    if (!row) return notFoundIn('crew', target.id);
-    const crew = row.spec as unknown as CrewSpec;
-    const compiled = compileCrew(crew, await savedDefinitions(em, groupId, [crew]), {
-      ...options,
-      crewId: row.id,
-    });
-    if (!compiled.ok) return { ok: false, missing: false, issues: prefixed('crew', compiled) };
-    return {
-      ok: true,
-      kind: 'crew',
-      plan: compiled.plan,
-      inputs: compiled.plan.inputs,
-      version: row.version,
-    };
+  const entity = target.kind === 'crew' ? CrewEntity : FlowEntity;
+  const row = await em.findOne(entity, { id: target.id, groupId });
+  if (!row) return notFoundIn(target.kind, target.id);
+  const compiled = await compileDefinition(
+    em,
+    groupId,
+    { kind: target.kind, spec: row.spec, id: row.id } as Definition,
+    inputs,
+    defaultModel,
+  );
+  if (!compiled.ok) {
+    return { ok: false, missing: false, issues: prefixed(target.kind, compiled) };
   }
-  const row = await em.findOne(FlowEntity, { id: target.id, groupId });
-  if (!row) return notFoundIn('flow', target.id);
-  const flow = row.spec as unknown as FlowSpec;
-  const compiled = compileFlow(flow, await savedFlowDefinitions(em, groupId, flow), {
+  return {
+    ok: true,
+    kind: target.kind,
+    plan: compiled.plan,
+    // A crew's plan carries its inputs with the crew's own defaults.
+    inputs: compiled.plan.kind === 'crew' ? compiled.plan.inputs : inputs,
+    version: row.version,
+  };
+}
+
+/** A crew or flow definition, saved (with its id) or about to be. */
+export type Definition =
+  | { kind: 'crew'; spec: CrewSpec; id?: string | undefined }
+  | { kind: 'flow'; spec: FlowSpec; id?: string | undefined };
+
+/** Compiles a definition with these inputs; issue paths are the definition's own. */
+export async function compileDefinition(
+  em: EntityManager,
+  groupId: string,
+  definition: Definition,
+  inputs: Record<string, unknown>,
+  defaultModel: string,
+): Promise<{ ok: true; plan: CrewPlan | FlowPlan } | { ok: false; issues: FieldIssue[] }> {
+  const options = await compileOptions(em, groupId, inputs, defaultModel);
+  if (definition.kind === 'crew') {
+    const crew = definition.spec;
+    return compileCrew(crew, await savedDefinitions(em, groupId, [crew]), {
+      ...options,
+      ...(definition.id !== undefined && { crewId: definition.id }),
+    });
+  }
+  const flow = definition.spec;
+  return compileFlow(flow, await savedFlowDefinitions(em, groupId, flow), {
     ...options,
-    flowId: row.id,
+    ...(definition.id !== undefined && { flowId: definition.id }),
   });
-  if (!compiled.ok) return { ok: false, missing: false, issues: prefixed('flow', compiled) };
-  return { ok: true, kind: 'flow', plan: compiled.plan, inputs, version: row.version };
 }
 
 function notFoundIn(kind: 'crew' | 'flow', id: string): CompiledTarget {

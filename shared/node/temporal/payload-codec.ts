@@ -12,6 +12,13 @@ export const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID = 'encryption-key-id';
 const CIPHER = 'AES-256-GCM';
 
+/**
+ * An upper bound of what encryption adds to a payload's data: the IV and tag, the metadata (key
+ * ids included) and the protobuf framing of the payload it seals. Sizes checked against
+ * Temporal's blob limit add it.
+ */
+export const PAYLOAD_CODEC_OVERHEAD_BYTES = 1024;
+
 const text = (value: string) => new TextEncoder().encode(value);
 const fromBytes = (value: Uint8Array | null | undefined) =>
   value ? new TextDecoder().decode(value) : undefined;
