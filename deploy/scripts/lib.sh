@@ -82,11 +82,14 @@ ensure_temporal_cli() {
 }
 
 # For the tests that look at the Temporal Web UI as a person would: Debian's headless Chromium.
+# Without apt (or root), the test says how to point it at a Chromium of your own.
 ensure_chromium() {
   if [ -n "${KASAL_CHROMIUM_BIN:-}" ] || command -v chromium >/dev/null 2>&1; then return; fi
   log "Chromium is not installed; installing Debian's chromium package"
-  as_root apt-get update -qq >&2
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq chromium; } >&2; then
+    log "could not install chromium: install it, or set KASAL_CHROMIUM_BIN, for the Web UI test"
+  fi
 }
 
 ensure_build() {
