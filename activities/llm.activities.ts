@@ -20,6 +20,11 @@ import {
   type SummarizeRequest,
   type SummarizeResponse,
 } from '../shared/llm/chat';
+import {
+  jsonSchemaResponseFormat,
+  requestedOutputSchema,
+  type JsonSchemaResponseFormat,
+} from '../shared/llm/structured-output';
 import { taskEventKey, type NewEvent } from '../shared/node/db/execution-events';
 import { stepKey } from './events';
 import {
@@ -163,6 +168,7 @@ export function createLlmActivities(deps: {
         ]);
         throw failure;
       }
+      const structured = target.structuredOutput ? outputFormat(request, messages) : undefined;
       const openai = client(target);
       const started = performance.now();
       const heartbeat = setInterval(() => Context.current().heartbeat(), HEARTBEAT_INTERVAL_MS);
@@ -179,6 +185,12 @@ export function createLlmActivities(deps: {
             messages: added.map(clipped),
             ...(cursor && { conversation: { id: cursor.id, earlier_messages: cursor.length } }),
             tools: request.tools.map((tool) => tool.name),
+            ...(structured && {
+              structured_output: {
+                name: structured.json_schema.name,
+                strict: structured.json_schema.strict,
+              },
+            }),
           },
         },
       ]);
@@ -188,7 +200,9 @@ export function createLlmActivities(deps: {
         ...(request.tools.length > 0 && { tools: request.tools.map(toOpenAiTool) }),
         ...(request.model.temperature !== undefined && { temperature: request.model.temperature }),
         ...(request.model.max_tokens !== undefined && { max_tokens: request.model.max_tokens }),
-        ...(request.json && { response_format: { type: 'json_object' as const } }),
+        ...(structured
+          ? { response_format: structured }
+          : request.json && { response_format: { type: 'json_object' as const } }),
       };
       const signal = Context.current().cancellationSignal;
       try {
@@ -252,6 +266,19 @@ export function createLlmActivities(deps: {
       }
     },
   };
+}
+
+/**
+ * A task's `output_json` as a response format, when the agent's task prompt (its first user
+ * message) asks for a JSON Schema; delegated work, guardrail checks and planning ask for none.
+ */
+function outputFormat(
+  request: LlmRequest,
+  messages: ChatMessage[],
+): JsonSchemaResponseFormat | undefined {
+  const prompt = messages.find((message) => message.role === 'user')?.content;
+  const schema = prompt === undefined ? undefined : requestedOutputSchema(prompt);
+  return schema && jsonSchemaResponseFormat(request.taskKey ?? 'output', schema);
 }
 
 /** The answer as the conversation keeps it; tool calls only when tools were offered. */

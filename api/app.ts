@@ -14,6 +14,7 @@ import type { Telemetry } from '../shared/node/telemetry';
 import { EndpointRouter } from './http/endpoint';
 import { errorHandler, routeNotFound } from './http/error-handler';
 import { createBodyReader } from './http/json-body';
+import { WebUiAccess } from './http/web-ui-access';
 import { buildOpenApiDocument, createOpenApiRegistry } from './http/openapi';
 import './http/request-context';
 import { addMcpRoutes } from './mcp/mcp.routes';
@@ -139,9 +140,13 @@ export function createApp(deps: AppDeps): Express {
       logger: deps.logger,
     }),
   );
-  app.use(`${API_BASE_PATH}/codec`, codecCors(deps.config.temporal.uiUrl));
+  const webUi = new WebUiAccess({
+    uiUrl: deps.config.temporal.uiUrl,
+    localOperator: deps.config.temporal.codecLocalOperator,
+  });
+  app.use(`${API_BASE_PATH}/codec`, codecCors(webUi));
   const objects = deps.config.blobs && new ObjectStore(deps.config.blobs);
-  addCodecRoutes(endpoints, deps.codec, new ExecutionStore(deps.orm, objects));
+  addCodecRoutes(endpoints, deps.codec, new ExecutionStore(deps.orm, objects), webUi);
   addWebhooksRoutes(endpoints, new WebhooksService(deps.secrets));
   addMcpRoutes(endpoints, router, { guards, executions, logger: deps.logger });
   app.use(API_BASE_PATH, router);

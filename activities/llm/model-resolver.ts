@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { FAILURE_TYPES } from '../../shared/errors';
 import type { ModelPrices } from '../../shared/llm/chat';
 import { knownContextWindow } from '../../shared/llm/context-windows';
+import { knownStructuredOutput } from '../../shared/llm/structured-output';
 import type { ModelSettings } from '../../shared/plan/crew-plan';
 import type { SecretBox } from '../../shared/node/crypto/secret-box';
 import { ModelConfigEntity } from '../../shared/node/db/entities';
@@ -20,6 +21,8 @@ export interface ResolvedModel {
   prices?: ModelPrices;
   /** Tokens the model reads at most: the config's, else the known size of the model. */
   contextWindow: number;
+  /** Takes `response_format: json_schema`: the config says so, else the model is known to. */
+  structuredOutput: boolean;
 }
 
 /** OpenAI-compatible servers without auth (Ollama, vLLM) still need a non-empty key. */
@@ -46,6 +49,7 @@ export function createModelResolver(deps: {
         apiKey: deps.defaults.apiKey ?? NO_KEY,
         model: settings.model,
         contextWindow: knownContextWindow(settings.model),
+        structuredOutput: knownStructuredOutput(settings.model),
       };
     }
     const config = await deps.orm.em
@@ -63,6 +67,8 @@ export function createModelResolver(deps: {
       apiKey: config.apiKeyEncrypted ? deps.secrets.open(config.apiKeyEncrypted) : NO_KEY,
       model: config.model,
       contextWindow: config.contextWindow ?? knownContextWindow(config.model),
+      structuredOutput:
+        config.supportsStructuredOutput ?? knownStructuredOutput(config.model, config.provider),
       ...(config.inputCostPerMillion != null &&
         config.outputCostPerMillion != null && {
           prices: {

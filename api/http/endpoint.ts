@@ -13,14 +13,24 @@ import type { BodyReader } from './json-body';
 import { unstorableParts } from './storable-input';
 import type { AuthContext, GroupContext } from './request-context';
 
+/**
+ * A system administrator, or a caller without credentials whose request `anonymousWhen` accepts
+ * (the Temporal Web UI in the local operator's browser, calling the codec).
+ */
+export interface SystemAdminOrAnonymous {
+  anonymousWhen(req: Request): boolean;
+}
+
 /** Who may call: anyone, any signed-in user, a system admin, or a group role with a permission. */
-export type Access = 'public' | 'user' | 'system_admin' | Permission;
+export type Access = 'public' | 'user' | 'system_admin' | Permission | SystemAdminOrAnonymous;
 
 type AccessContext<A extends Access> = A extends 'public'
   ? object
-  : A extends 'user' | 'system_admin'
-    ? { auth: AuthContext }
-    : { auth: AuthContext; group: GroupContext };
+  : A extends SystemAdminOrAnonymous
+    ? { auth?: AuthContext }
+    : A extends 'user' | 'system_admin'
+      ? { auth: AuthContext }
+      : { auth: AuthContext; group: GroupContext };
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
@@ -162,6 +172,10 @@ export class EndpointRouter {
 
   private async checkAccess(access: Access, req: Request): Promise<object> {
     if (access === 'public') return {};
+    if (typeof access === 'object') {
+      if (access.anonymousWhen(req)) return {};
+      return this.checkAccess('system_admin', req);
+    }
     const auth = await this.guards.authenticate(req);
     req.auth = auth;
     if (access === 'user') return { auth };
@@ -177,7 +191,8 @@ export class EndpointRouter {
   private document(spec: DocumentedRoute): void {
     const status = spec.status ?? 200;
     const isPublic = spec.access === 'public';
-    const inGroup = !isPublic && spec.access !== 'user' && spec.access !== 'system_admin';
+    const inGroup =
+      typeof spec.access === 'string' && !['public', 'user', 'system_admin'].includes(spec.access);
     const errorBody = { content: { 'application/json': { schema: ErrorBodySchema } } };
     const errors: Partial<Record<number, string>> = {
       ...(isPublic ? { 400: ERROR_RESPONSES[400] } : ERROR_RESPONSES),

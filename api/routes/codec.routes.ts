@@ -1,13 +1,15 @@
 /**
  * Temporal's codec-server endpoints (`/codec/encode`, `/codec/decode`), so the Temporal Web UI
- * shows decrypted payloads to signed-in users, with what runs keep by reference (conversations,
- * long tool results) shown beside each reference; everyone else sees ciphertext.
+ * shows decrypted payloads to system administrators (and, on the embedded setup, to the local
+ * operator's browser), with what runs keep by reference (conversations, long tool results) shown
+ * beside each reference; everyone else sees ciphertext.
  */
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { ExecutionStore } from '../../shared/node/store/execution-store';
 import type { EndpointRouter } from '../http/endpoint';
+import type { WebUiAccess } from '../http/web-ui-access';
 import { withStoredContent } from '../services/codec-references';
 
 const PayloadJsonSchema = z.object({
@@ -44,6 +46,7 @@ export function addCodecRoutes(
   endpoints: EndpointRouter,
   codec: PayloadCodec,
   store: ExecutionStore,
+  webUi: WebUiAccess,
 ): void {
   for (const operation of ['encode', 'decode'] as const) {
     endpoints.add({
@@ -51,8 +54,13 @@ export function addCodecRoutes(
       path: `/codec/${operation}`,
       tags: ['Temporal Web UI'],
       summary: `${operation === 'encode' ? 'Encrypt' : 'Decrypt'} Temporal payloads (codec server for the Web UI)`,
-      // Payloads of every group pass through here: only system administrators may decode.
-      access: 'system_admin',
+      description:
+        'For system administrators. With `KASAL_CODEC_LOCAL_OPERATOR` (set by `npm start`), also ' +
+        'without credentials for a request from loopback whose `Origin` is the Temporal Web UI ' +
+        "(`TEMPORAL_UI_URL`): the UI open in the local operator's own browser.",
+      // Payloads of every group pass through here: only system administrators, and the operator
+      // of an embedded platform, may decode.
+      access: { anonymousWhen: (req) => webUi.isLocalOperator(req.ip, req.headers.origin) },
       body: PayloadsSchema,
       subject: 'payloads',
       response: PayloadsSchema,
@@ -67,10 +75,10 @@ export function addCodecRoutes(
 }
 
 /** CORS for the Temporal Web UI's origin only, which calls the codec from the browser. */
-export function codecCors(uiUrl: string): RequestHandler {
-  const origin = new URL(uiUrl).origin;
+export function codecCors(webUi: WebUiAccess): RequestHandler {
   return (req, res, next) => {
-    if (req.headers.origin === origin) {
+    const origin = req.headers.origin;
+    if (webUi.isUiOrigin(origin)) {
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Access-Control-Allow-Credentials', 'true');
       res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Namespace');

@@ -17,6 +17,12 @@ export const ModelConfigSchema = z
       .int()
       .nullable()
       .describe('Tokens; null: the known size of well-known models'),
+    supports_structured_output: z
+      .boolean()
+      .nullable()
+      .describe(
+        'Whether tasks with `output_json` ask this model for it with `response_format: json_schema`; null: known model families decide',
+      ),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -55,6 +61,13 @@ const fields = {
     .describe(
       "The model's context window in tokens; longer conversations are summarised (respect_context_window)",
     ),
+  supports_structured_output: z
+    .boolean()
+    .nullable()
+    .optional()
+    .describe(
+      'Whether the endpoint takes `response_format: {type: "json_schema"}`, so tasks with `output_json` ask for it (the JSON Schema instruction in the prompt stays); null or absent: true for known OpenAI model families (gpt-4o, gpt-4.1, gpt-5, o1, o3, o4) and Databricks Foundation Model APIs, false for others',
+    ),
 };
 
 export const CreateModelConfigSchema = z.strictObject(fields).meta({ id: 'CreateModelConfig' });
@@ -68,5 +81,6 @@ export const UpdateModelConfigSchema = z
     input_cost_per_million_tokens: fields.input_cost_per_million_tokens,
     output_cost_per_million_tokens: fields.output_cost_per_million_tokens,
     context_window: fields.context_window,
+    supports_structured_output: fields.supports_structured_output,
   })
   .meta({ id: 'UpdateModelConfig' });

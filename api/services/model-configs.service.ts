@@ -36,6 +36,7 @@ export class ModelConfigsService {
       inputCostPerMillion: input.input_cost_per_million_tokens ?? null,
       outputCostPerMillion: input.output_cost_per_million_tokens ?? null,
       contextWindow: input.context_window ?? null,
+      supportsStructuredOutput: input.supports_structured_output ?? null,
       createdBy: userId,
     });
     await this.save(em, config);
@@ -67,6 +68,9 @@ export class ModelConfigsService {
       config.outputCostPerMillion = input.output_cost_per_million_tokens;
     }
     if (input.context_window !== undefined) config.contextWindow = input.context_window;
+    if (input.supports_structured_output !== undefined) {
+      config.supportsStructuredOutput = input.supports_structured_output;
+    }
     await this.save(em, config);
     return serializeModelConfig(config);
   }
@@ -118,6 +122,7 @@ export function serializeModelConfig(config: ModelConfig) {
     input_cost_per_million_tokens: config.inputCostPerMillion ?? null,
     output_cost_per_million_tokens: config.outputCostPerMillion ?? null,
     context_window: config.contextWindow ?? null,
+    supports_structured_output: config.supportsStructuredOutput ?? null,
     created_at: iso(config.createdAt),
     updated_at: iso(config.updatedAt),
   };

@@ -13,6 +13,10 @@ TEMPORAL_CLI_VERSION="1.9.1"
 
 log() { printf '[kasal] %s\n' "$*" >&2; }
 
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi
+}
+
 version_at_least() { # version_at_least HAVE WANT
   [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
 }
@@ -77,6 +81,17 @@ ensure_temporal_cli() {
   export TEMPORAL_BIN="$bin"
 }
 
+# For the tests that look at the Temporal Web UI as a person would: Debian's headless Chromium.
+# Without apt (or root), the test says how to point it at a Chromium of your own.
+ensure_chromium() {
+  if [ -n "${KASAL_CHROMIUM_BIN:-}" ] || command -v chromium >/dev/null 2>&1; then return; fi
+  log "Chromium is not installed; installing Debian's chromium package"
+  if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq chromium; } >&2; then
+    log "could not install chromium: install it, or set KASAL_CHROMIUM_BIN, for the Web UI test"
+  fi
+}
+
 ensure_build() {
   cd "$KASAL_ROOT"
   npm run --silent build >&2
@@ -99,10 +114,12 @@ wait_for_port() {
   done
 }
 
-# The embedded Temporal dev server: state in a file under KASAL_HOME, Web UI on 8233.
+# The embedded Temporal dev server: state in a file under KASAL_HOME, Web UI on 8233, which
+# decodes payloads with the API's codec on this machine.
 TEMPORAL_DEV_IP="${KASAL_TEMPORAL_IP:-127.0.0.1}"
 TEMPORAL_DEV_PORT="${KASAL_TEMPORAL_PORT:-7233}"
 TEMPORAL_DEV_UI_PORT="${KASAL_TEMPORAL_UI_PORT:-8233}"
+TEMPORAL_DEV_CODEC_ENDPOINT="http://127.0.0.1:${PORT:-8000}/api/v1/codec"
 
 # Sets TEMPORAL_DEV_CMD (an array, so paths with spaces survive).
 temporal_dev_command() {
@@ -113,7 +130,15 @@ temporal_dev_command() {
     --ip "$TEMPORAL_DEV_IP"
     --port "$TEMPORAL_DEV_PORT"
     --ui-port "$TEMPORAL_DEV_UI_PORT"
+    --ui-codec-endpoint "$TEMPORAL_DEV_CODEC_ENDPOINT"
     --namespace "${TEMPORAL_NAMESPACE:-default}"
     --log-level warn
   )
+}
+
+# For an API beside the embedded dev server: the Web UI's URL, and the UI in this machine's
+# browser may use the codec without a token (it cannot send one); remote callers still need one.
+embedded_web_ui_env() {
+  export TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-http://localhost:$TEMPORAL_DEV_UI_PORT}"
+  export KASAL_CODEC_LOCAL_OPERATOR="${KASAL_CODEC_LOCAL_OPERATOR:-true}"
 }

@@ -8,10 +8,6 @@ PG_PASSWORD="${KASAL_PG_PASSWORD:-kasal}"
 PG_DATABASE="${KASAL_PG_DATABASE:-kasal_test}"
 PG_PORT="${KASAL_PG_PORT:-5432}"
 
-as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi
-}
-
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -n -u postgres "$@"; fi
 }

@@ -16,6 +16,8 @@ case "$piece" in
     ensure_build
     entry="dist/api/server.js"
     [ "$piece" = worker ] && entry="dist/worker/main.js"
+    # Beside `run.sh temporal` (no TEMPORAL_ADDRESS), the API serves that dev server's Web UI.
+    [ "$piece" = api ] && [ -z "${TEMPORAL_ADDRESS:-}" ] && embedded_web_ui_env
     exec node "$KASAL_ROOT/$entry"
     ;;
   *)

@@ -24,13 +24,12 @@ stop_all() {
 trap 'stop_all; exit 0' INT TERM
 trap 'stop_all' EXIT
 
-ui_url="${TEMPORAL_UI_URL:-}"
 if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
   temporal_dev_command
   "${TEMPORAL_DEV_CMD[@]}" >>"$KASAL_HOME/temporal.log" 2>&1 &
   pids+=($!)
   export TEMPORAL_ADDRESS="$TEMPORAL_DEV_IP:$TEMPORAL_DEV_PORT"
-  export TEMPORAL_UI_URL="${ui_url:-http://localhost:$TEMPORAL_DEV_UI_PORT}"
+  embedded_web_ui_env
   log "waiting for the Temporal dev server on $TEMPORAL_ADDRESS (log: $KASAL_HOME/temporal.log)"
   wait_for_port "$TEMPORAL_DEV_IP" "$TEMPORAL_DEV_PORT" 60
 fi

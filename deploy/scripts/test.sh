@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# `npm test`: installs what is missing (Node 24, dependencies, the Temporal CLI, PostgreSQL),
-# then runs typecheck, lint, format check and the whole jest suite. Extra arguments go to jest.
+# `npm test`: installs what is missing (Node 24, dependencies, the Temporal CLI, Chromium,
+# PostgreSQL), then runs typecheck, lint, format check and the whole jest suite. Extra arguments
+# go to jest.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_node
 ensure_dependencies
 ensure_temporal_cli
+ensure_chromium
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   TEST_DATABASE_URL="$(bash "$KASAL_ROOT/deploy/scripts/postgres-local.sh")"
   export TEST_DATABASE_URL

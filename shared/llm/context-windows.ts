@@ -1,8 +1,10 @@
 /**
  * Context windows (tokens) of well-known models, for agents that respect their context window
- * when a model config names none. Longest matching prefix wins; provider prefixes
- * (`openai/`, `databricks-`) are ignored. Unknown models get a conservative size, as CrewAI does.
+ * when a model config names none (see model-families.ts). Unknown models get a conservative
+ * size, as CrewAI does.
  */
+import { knownFor } from './model-families';
+
 const KNOWN: [prefix: string, tokens: number][] = [
   ['gpt-4.1', 1_047_576],
   ['gpt-4o', 128_000],
@@ -31,13 +33,5 @@ const KNOWN: [prefix: string, tokens: number][] = [
 export const DEFAULT_CONTEXT_WINDOW = 8_192;
 
 export function knownContextWindow(model: string): number {
-  const name = model
-    .toLowerCase()
-    .replace(/^[\w-]+\//, '')
-    .replace(/^databricks-/, '');
-  let best: [string, number] | undefined;
-  for (const entry of KNOWN) {
-    if (name.startsWith(entry[0]) && (!best || entry[0].length > best[0].length)) best = entry;
-  }
-  return best?.[1] ?? DEFAULT_CONTEXT_WINDOW;
+  return knownFor(model, KNOWN) ?? DEFAULT_CONTEXT_WINDOW;
 }

@@ -50,7 +50,8 @@ export const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default(DEFAULT_TASK_QUEUE),
-  TEMPORAL_UI_URL: optionalString,
+  TEMPORAL_UI_URL: optionalString.pipe(z.url().optional()),
+  KASAL_CODEC_LOCAL_OPERATOR: booleanFlag(false),
   KASAL_HISTORY_MAX_EVENTS: z.coerce.number().int().min(100).max(40_000).default(10_000),
   KASAL_HISTORY_MAX_BYTES: z.coerce.number().int().min(100_000).max(40_000_000).default(4_194_304),
   TEMPORAL_HISTORY_LIMIT_EVENTS: z.coerce.number().int().min(100).default(51_200),
@@ -155,6 +156,11 @@ export interface Config {
     namespace: string;
     taskQueue: string;
     uiUrl: string;
+    /**
+     * The Web UI open in this machine's browser may use the codec without a token (the embedded
+     * setup of `npm start`, whose operator is the only user).
+     */
+    codecLocalOperator: boolean;
     /** KASAL_PAYLOAD_KEYS as configured; see payloadKeys(). */
     payloadKeys?: string;
     /** When runs continue as new (Temporal refuses histories past 51,200 events or 50 MB). */
@@ -272,6 +278,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       uiUrl: env.TEMPORAL_UI_URL ?? `http://${uiHost}:8233`,
+      codecLocalOperator: env.KASAL_CODEC_LOCAL_OPERATOR,
       ...(env.KASAL_PAYLOAD_KEYS && { payloadKeys: env.KASAL_PAYLOAD_KEYS }),
       historyLimits: {
         max_events: env.KASAL_HISTORY_MAX_EVENTS,

@@ -10,22 +10,11 @@ import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { createPayloadCodec } from '../../shared/node/temporal/connection';
 import { startApi, temporalAddress, type ApiHarness } from '../support/api-harness';
-import { historyText } from '../support/history-text';
+import { codecJson, historyText } from '../support/history-text';
 import { finishedExecution } from '../support/platform';
 import { waitFor } from '../support/processes';
 import { startScriptedLlmServer, type ScriptedLlmServer } from '../support/scripted-llm-server';
 import { startWorker, uniqueTaskQueue, type WorkerHarness } from '../support/worker-harness';
-
-/** A payload as the Web UI sends it to the codec endpoint: JSON with base64 fields. */
-const codecJson = (payload: temporal.api.common.v1.IPayload | null | undefined) => ({
-  metadata: Object.fromEntries(
-    Object.entries(payload?.metadata ?? {}).map(([key, value]) => [
-      key,
-      Buffer.from(value).toString('base64'),
-    ]),
-  ),
-  data: Buffer.from(payload?.data ?? new Uint8Array()).toString('base64'),
-});
 
 describe('the Temporal Web UI view of executions', () => {
   let llm: ScriptedLlmServer;

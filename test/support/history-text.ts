@@ -32,3 +32,14 @@ export async function decodedPayloadsText(
     .map((payload) => Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'))
     .join('\n');
 }
+
+/** A payload as the Web UI sends it to the codec endpoint: JSON with base64 fields. */
+export const codecJson = (payload: temporal.api.common.v1.IPayload | null | undefined) => ({
+  metadata: Object.fromEntries(
+    Object.entries(payload?.metadata ?? {}).map(([key, value]) => [
+      key,
+      Buffer.from(value).toString('base64'),
+    ]),
+  ),
+  data: Buffer.from(payload?.data ?? new Uint8Array()).toString('base64'),
+});

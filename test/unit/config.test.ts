@@ -25,8 +25,26 @@ describe('loadConfig', () => {
       address: 'localhost:7233',
       namespace: 'default',
       taskQueue: 'kasal',
+      uiUrl: 'http://localhost:8233',
+      // Only `npm start` lets the local Web UI use the codec without a token.
+      codecLocalOperator: false,
     });
     expect(config.docsEnabled).toBe(true);
+  });
+
+  it('reads the Web UI settings of the embedded setup, and refuses a UI URL that is not one', () => {
+    const config = loadConfig({
+      KASAL_HOME: home(),
+      TEMPORAL_UI_URL: 'http://localhost:9233',
+      KASAL_CODEC_LOCAL_OPERATOR: 'true',
+    });
+    expect(config.temporal).toMatchObject({
+      uiUrl: 'http://localhost:9233',
+      codecLocalOperator: true,
+    });
+    expect(() => loadConfig({ KASAL_HOME: home(), TEMPORAL_UI_URL: 'localhost 8233' })).toThrow(
+      /TEMPORAL_UI_URL/,
+    );
   });
 
   it('uses Postgres when DATABASE_URL is set', () => {

@@ -45,3 +45,13 @@ export async function privateAddressOf(
   const { addresses } = await addressesOf(new URL(url).hostname, lookup);
   return addresses.find(isPrivateAddress);
 }
+
+const loopbackRanges = new BlockList();
+loopbackRanges.addSubnet('127.0.0.0', 8, 'ipv4');
+loopbackRanges.addAddress('::1', 'ipv6');
+
+/** True for this host's own addresses (127.0.0.0/8, ::1, and ::ffff:127.x.y.z). */
+export function isLoopbackAddress(ip: string): boolean {
+  const family = isIP(ip);
+  return family !== 0 && loopbackRanges.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+}

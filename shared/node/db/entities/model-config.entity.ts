@@ -31,6 +31,11 @@ export const ModelConfigEntity = defineEntity({
     outputCostPerMillion: p.double().runtimeType('number').$type<number>().nullable(),
     /** The model's context window in tokens; absent: the known size of well-known models. */
     contextWindow: p.integer().nullable(),
+    /**
+     * Whether the endpoint takes `response_format: json_schema` (structured output); absent:
+     * known for well-known model families.
+     */
+    supportsStructuredOutput: p.boolean().nullable(),
     createdBy: p.uuid(),
     ...timestamps(),
   },
