@@ -81,8 +81,14 @@ export interface AccessGuards {
 
 /** 401, 403 and 404 are common to signed-in endpoints; public ones list them here when they answer them. */
 export type ExtraErrors = Partial<
-  Record<401 | 403 | 404 | 406 | 409 | 413 | 422 | 429 | 502 | 503, string>
+  Record<401 | 403 | 404 | 406 | 409 | 413 | 422 | 429 | 502 | 503, string | DocumentedError>
 >;
+
+/** An error answered in another shape than the API's own (a protocol's, say). */
+interface DocumentedError {
+  description: string;
+  schema: z.ZodType;
+}
 
 /** What the OpenAPI document needs of an endpoint. */
 interface DocumentedRoute {
@@ -194,7 +200,7 @@ export class EndpointRouter {
     const inGroup =
       typeof spec.access === 'string' && !['public', 'user', 'system_admin'].includes(spec.access);
     const errorBody = { content: { 'application/json': { schema: ErrorBodySchema } } };
-    const errors: Partial<Record<number, string>> = {
+    const errors: Partial<Record<number, string | DocumentedError>> = {
       ...(isPublic ? { 400: ERROR_RESPONSES[400] } : ERROR_RESPONSES),
       ...(spec.body && BODY_ERROR_RESPONSES),
       ...spec.errors,
@@ -222,9 +228,14 @@ export class EndpointRouter {
           }),
         },
         ...Object.fromEntries(
-          Object.entries(errors).map(([code, description]) => [
+          Object.entries(errors).map(([code, error]) => [
             code,
-            { description, ...errorBody },
+            typeof error === 'string'
+              ? { description: error, ...errorBody }
+              : {
+                  description: error?.description,
+                  content: { 'application/json': { schema: error?.schema } },
+                },
           ]),
         ),
       },

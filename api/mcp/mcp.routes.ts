@@ -21,6 +21,12 @@ import { createKasalMcpServer } from './kasal-mcp-server';
 export const MCP_PATH = '/mcp';
 
 const JsonRpcMessageSchema = z.looseObject({ jsonrpc: z.literal('2.0') });
+/** How the MCP transport refuses a request: a JSON-RPC error. */
+const JsonRpcErrorSchema = z.object({
+  jsonrpc: z.literal('2.0'),
+  error: z.object({ code: z.number().int(), message: z.string() }),
+  id: z.union([z.string(), z.number(), z.null()]),
+});
 
 export function addMcpRoutes(
   endpoints: EndpointRouter,
@@ -44,7 +50,12 @@ export function addMcpRoutes(
       .union([JsonRpcMessageSchema, z.array(JsonRpcMessageSchema)])
       .meta({ description: 'A JSON-RPC 2.0 message of the Model Context Protocol' }),
     subject: 'MCP message',
-    errors: { 406: 'The client does not accept both application/json and text/event-stream' },
+    errors: {
+      406: {
+        description: 'The client does not accept both application/json and text/event-stream',
+        schema: JsonRpcErrorSchema,
+      },
+    },
     handler: async ({ req, res, auth, group, body }) => {
       const server = createKasalMcpServer({
         req,
