@@ -49,7 +49,7 @@ import { ToolsService } from './services/tools.service';
 export const API_BASE_PATH = '/api/v1';
 
 export interface AppDeps {
-  config: Pick<Config, 'http' | 'docsEnabled' | 'temporal' | 'llm' | 'blobs'>;
+  config: Pick<Config, 'http' | 'docsEnabled' | 'temporal' | 'llm' | 'blobs' | 'webhooks'>;
   orm: Orm;
   logger: Logger;
   tokens: TokenService;
@@ -108,7 +108,7 @@ export function createApp(deps: AppDeps): Express {
   addFlowImportRoutes(endpoints);
   addDefinitionsRoutes(endpoints);
   addEventsRoutes(endpoints, new EventsService());
-  const models = new ModelConfigsService(deps.secrets);
+  const models = new ModelConfigsService(deps.secrets, deps.config.llm.modelsAllowPrivateNetworks);
   addModelsRoutes(endpoints, models);
   const executions = new ExecutionsService({
     temporal: deps.temporal,
@@ -143,7 +143,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(`${API_BASE_PATH}/codec`, codecCors(deps.config.temporal.uiUrl));
   const objects = deps.config.blobs && new ObjectStore(deps.config.blobs);
   addCodecRoutes(endpoints, deps.codec, new ExecutionStore(deps.orm, objects));
-  addWebhooksRoutes(endpoints, new WebhooksService(deps.secrets));
+  addWebhooksRoutes(
+    endpoints,
+    new WebhooksService(deps.secrets, deps.config.webhooks.allowPrivateNetworks),
+  );
   addMcpRoutes(endpoints, router, { guards, executions, logger: deps.logger });
   app.use(API_BASE_PATH, router);
 

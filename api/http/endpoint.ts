@@ -53,6 +53,8 @@ export interface EndpointSpec<
   params?: P;
   status?: 200 | 201 | 202 | 204;
   response?: R;
+  /** Error statuses this endpoint answers besides 400/401/403/404, with what they mean. */
+  errors?: Record<number, string>;
   /** Name of the thing being validated, for messages: `Invalid crew: …`. */
   subject?: string;
   handler(ctx: HandlerContext<A, B, Q, P>): Promise<R extends z.ZodType ? z.input<R> : void>;
@@ -77,6 +79,7 @@ interface DocumentedRoute {
   params?: z.ZodObject | undefined;
   status?: number;
   response?: z.ZodType | undefined;
+  errors?: Record<number, string>;
 }
 
 const GroupHeaderSchema = z.object({
@@ -90,6 +93,13 @@ const ERROR_RESPONSES = {
   401: 'Missing, expired or invalid credentials',
   403: 'The caller may not do this in this group',
   404: 'Not found (or belongs to another group)',
+} as const;
+
+const RETRY_AFTER = {
+  'Retry-After': {
+    description: 'Seconds to wait before trying again',
+    schema: { type: 'integer' },
+  },
 } as const;
 
 export class EndpointRouter {
@@ -171,9 +181,13 @@ export class EndpointRouter {
           }),
         },
         ...Object.fromEntries(
-          Object.entries(ERROR_RESPONSES)
-            .filter(([code]) => !isPublic || code === '400')
-            .map(([code, description]) => [code, { description, ...errorBody }]),
+          [
+            ...Object.entries(ERROR_RESPONSES).filter(([code]) => !isPublic || code === '400'),
+            ...Object.entries(spec.errors ?? {}),
+          ].map(([code, description]) => [
+            code,
+            { description, ...errorBody, ...(code === '429' && { headers: RETRY_AFTER }) },
+          ]),
         ),
       },
     });

@@ -95,6 +95,7 @@ export const EnvSchema = z.object({
   KASAL_DEFAULT_MODEL: z.string().min(1).default('gpt-4o-mini'),
   LLM_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(240),
   LLM_STREAM: booleanFlag(true),
+  KASAL_MODELS_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
   KASAL_ENCRYPTION_KEY: optionalString.pipe(
     z
       .string()
@@ -171,6 +172,11 @@ export interface Config {
     timeoutMs: number;
     /** Stream completions, so watchers see the text as it is written. */
     stream: boolean;
+    /**
+     * Whether a group's model configs may reach loopback and private addresses. The default
+     * endpoint (`baseUrl`) is the operator's own and always may.
+     */
+    modelsAllowPrivateNetworks: boolean;
   };
   /** KASAL_ENCRYPTION_KEY as configured; see `resolveEncryptionKey`. */
   encryptionKey?: string;
@@ -287,6 +293,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       defaultModel: env.KASAL_DEFAULT_MODEL,
       timeoutMs: env.LLM_TIMEOUT_SECONDS * 1000,
       stream: env.LLM_STREAM,
+      modelsAllowPrivateNetworks: env.KASAL_MODELS_ALLOW_PRIVATE_NETWORKS,
     },
     ...(env.KASAL_ENCRYPTION_KEY && { encryptionKey: env.KASAL_ENCRYPTION_KEY }),
     tools: {
