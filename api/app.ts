@@ -44,12 +44,16 @@ import { McpServersService } from './services/mcp-servers.service';
 import { ModelConfigsService } from './services/model-configs.service';
 import { ScheduleSync } from './services/schedule-sync';
 import { SchedulesService } from './services/schedules.service';
+import { StreamSlots } from './services/stream-slots';
 import { ToolsService } from './services/tools.service';
 
 export const API_BASE_PATH = '/api/v1';
 
 export interface AppDeps {
-  config: Pick<Config, 'http' | 'docsEnabled' | 'temporal' | 'llm' | 'blobs' | 'webhooks'>;
+  config: Pick<
+    Config,
+    'http' | 'docsEnabled' | 'temporal' | 'llm' | 'blobs' | 'webhooks' | 'schedules' | 'streams'
+  >;
   orm: Orm;
   logger: Logger;
   tokens: TokenService;
@@ -107,7 +111,7 @@ export function createApp(deps: AppDeps): Express {
   addMcpServersRoutes(endpoints, new McpServersService(deps.secrets));
   addFlowImportRoutes(endpoints);
   addDefinitionsRoutes(endpoints);
-  addEventsRoutes(endpoints, new EventsService());
+  addEventsRoutes(endpoints, new EventsService(new StreamSlots(deps.config.streams)));
   const models = new ModelConfigsService(deps.secrets, deps.config.llm.modelsAllowPrivateNetworks);
   addModelsRoutes(endpoints, models);
   const executions = new ExecutionsService({
@@ -138,6 +142,7 @@ export function createApp(deps: AppDeps): Express {
       }),
       defaultModel: deps.config.llm.defaultModel,
       logger: deps.logger,
+      limits: deps.config.schedules,
     }),
   );
   app.use(`${API_BASE_PATH}/codec`, codecCors(deps.config.temporal.uiUrl));

@@ -47,6 +47,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const apiError = toApiError(error);
     if (apiError) {
+      if (apiError.headers) res.set(apiError.headers);
       res.status(apiError.status).json(apiError.toBody());
       return;
     }

@@ -14,6 +14,10 @@ import {
 } from '../schemas/schedule.schema';
 import type { SchedulesService } from '../services/schedules.service';
 
+const TOO_MANY =
+  'the group already has as many active (unpaused) schedules as it may (KASAL_SCHEDULE_MAX_PER_GROUP)';
+const UNAVAILABLE = 'Temporal is unreachable; nothing was changed';
+
 export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: SchedulesService): void {
   const tags = ['Schedules'];
   endpoints.add({
@@ -31,10 +35,13 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     path: '/schedules',
     tags,
     summary: 'Schedule a saved crew or flow: a 5-field cron expression or an interval',
+    description:
+      'Runs may be no closer together than KASAL_SCHEDULE_MIN_INTERVAL_SECONDS (default 60): a shorter `interval_seconds`, or a `cron` that runs more often, is a 400.',
     access: 'executions:run',
     body: CreateScheduleSchema,
     subject: 'schedule',
     status: 201,
+    errors: { 409: `Refused: ${TOO_MANY}`, 503: UNAVAILABLE },
     response: ScheduleSchema,
     handler: ({ req, auth, group, body }) => schedules.create(req.em, group.id, auth.user.id, body),
   });
@@ -47,6 +54,7 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     body: ScheduleFromExecutionSchema,
     subject: 'schedule',
     status: 201,
+    errors: { 409: `Refused: ${TOO_MANY}`, 503: UNAVAILABLE },
     response: ScheduleSchema,
     handler: ({ req, auth, group, body }) =>
       schedules.createFromExecution(req.em, group.id, auth.user.id, body),
@@ -70,6 +78,10 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     params: IdParamsSchema,
     body: UpdateScheduleSchema,
     subject: 'schedule',
+    errors: {
+      409: `Changed or deleted meanwhile; or, resuming it, ${TOO_MANY}`,
+      503: UNAVAILABLE,
+    },
     response: ScheduleSchema,
     handler: ({ req, group, params, body }) => schedules.update(req.em, group.id, params.id, body),
   });
@@ -97,6 +109,13 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
       params: IdParamsSchema,
       body: PauseRequestSchema.optional(),
       subject: 'pause request',
+      errors: {
+        409:
+          paused === true
+            ? 'Changed or deleted meanwhile'
+            : `Changed or deleted meanwhile; or, resuming it, ${TOO_MANY}`,
+        503: UNAVAILABLE,
+      },
       response: ScheduleSchema,
       handler: ({ req, group, params, body }) =>
         schedules.setPaused(req.em, group.id, params.id, paused, body?.note),

@@ -75,6 +75,10 @@ export const EnvSchema = z.object({
   KASAL_BLOB_S3_SECRET_ACCESS_KEY: optionalString,
   KASAL_BLOB_S3_MIN_BYTES: z.coerce.number().int().min(1).default(262_144),
   KASAL_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(15),
+  KASAL_SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  KASAL_SCHEDULE_MAX_PER_GROUP: z.coerce.number().int().min(1).default(50),
+  KASAL_STREAMS_MAX_PER_USER: z.coerce.number().int().min(1).default(10),
+  KASAL_STREAMS_MAX_PER_GROUP: z.coerce.number().int().min(1).default(50),
 
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   JWT_ISSUER: z.string().default('kasal'),
@@ -187,6 +191,10 @@ export interface Config {
     variables: Record<string, string | undefined>;
   };
   webhooks: { allowPrivateNetworks: boolean };
+  /** The shortest time between a schedule's runs, and how many unpaused schedules a group has. */
+  schedules: { minIntervalSeconds: number; maxPerGroup: number };
+  /** Event streams (SSE) open at once, counted per API process. */
+  streams: { maxPerUser: number; maxPerGroup: number };
   /**
    * Temporal worker versioning: with a deployment name, workers poll as a version of it (the
    * build id, by default a hash of the workflow code) and new runs go to the current version.
@@ -305,6 +313,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     webhooks: { allowPrivateNetworks: env.KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
+    schedules: {
+      minIntervalSeconds: env.KASAL_SCHEDULE_MIN_INTERVAL_SECONDS,
+      maxPerGroup: env.KASAL_SCHEDULE_MAX_PER_GROUP,
+    },
+    streams: {
+      maxPerUser: env.KASAL_STREAMS_MAX_PER_USER,
+      maxPerGroup: env.KASAL_STREAMS_MAX_PER_GROUP,
+    },
     ...(env.KASAL_BLOB_S3_BUCKET && {
       blobs: {
         bucket: env.KASAL_BLOB_S3_BUCKET,
