@@ -38,6 +38,7 @@ import { ExecutionStore } from '../shared/node/store/execution-store';
 import { ObjectStore } from '../shared/node/store/object-store';
 import { ExecutionReconciler } from './services/execution-reconciler';
 import { ExecutionsService } from './services/executions.service';
+import { GroupDeletion } from './services/group-deletion';
 import { HitlService } from './services/hitl.service';
 import { WebhooksService } from './services/webhooks.service';
 import { McpServersService } from './services/mcp-servers.service';
@@ -104,9 +105,16 @@ export function createApp(deps: AppDeps): Express {
   const router = express.Router();
   const guards = createAccessGuards(deps.tokens);
   const endpoints = new EndpointRouter(router, registry, guards, API_BASE_PATH);
+  const objects = deps.config.blobs && new ObjectStore(deps.config.blobs);
+  const scheduleSync = new ScheduleSync({
+    temporal: deps.temporal,
+    taskQueue: deps.config.temporal.taskQueue,
+    logger: deps.logger,
+  });
+  const groupDeletion = new GroupDeletion({ sync: scheduleSync, objects, logger: deps.logger });
   addAuthRoutes(endpoints, deps.tokens);
-  addUsersRoutes(endpoints);
-  addGroupsRoutes(endpoints);
+  addUsersRoutes(endpoints, groupDeletion);
+  addGroupsRoutes(endpoints, groupDeletion);
   addToolsRoutes(endpoints, new ToolsService(deps.secrets));
   addMcpServersRoutes(endpoints, new McpServersService(deps.secrets));
   addFlowImportRoutes(endpoints);
@@ -135,18 +143,13 @@ export function createApp(deps: AppDeps): Express {
   addSchedulesRoutes(
     endpoints,
     new SchedulesService({
-      sync: new ScheduleSync({
-        temporal: deps.temporal,
-        taskQueue: deps.config.temporal.taskQueue,
-        logger: deps.logger,
-      }),
+      sync: scheduleSync,
       defaultModel: deps.config.llm.defaultModel,
       logger: deps.logger,
       limits: deps.config.schedules,
     }),
   );
   app.use(`${API_BASE_PATH}/codec`, codecCors(deps.config.temporal.uiUrl));
-  const objects = deps.config.blobs && new ObjectStore(deps.config.blobs);
   addCodecRoutes(endpoints, deps.codec, new ExecutionStore(deps.orm, objects));
   addWebhooksRoutes(
     endpoints,
