@@ -14,7 +14,8 @@ import type { SecretBox } from '../shared/node/crypto/secret-box';
 import { ApprovalEntity, ExecutionEntity, WebhookEntity } from '../shared/node/db/entities';
 import type { Orm } from '../shared/node/db/orm';
 import { executionEventKey, recordEvents, taskEventKey } from '../shared/node/db/execution-events';
-import { assertPublicHost } from './tools/fetch-url.tool';
+import { publicOnlyFetch } from '../shared/node/net/pinned-fetch';
+import { PrivateAddressError } from '../shared/node/net/private-addresses';
 
 export const SIGNATURE_HEADER = 'X-Kasal-Signature';
 
@@ -27,6 +28,8 @@ export function createHitlActivities(deps: {
   secrets: SecretBox;
   allowPrivateNetworks: boolean;
 }) {
+  // Deliveries connect to the address that was checked, so DNS cannot move them inside.
+  const send = deps.allowPrivateNetworks ? fetch : publicOnlyFetch();
   return {
     async openApproval(request: ApprovalRequest): Promise<void> {
       const em = deps.orm.em.fork();
@@ -143,13 +146,8 @@ export function createHitlActivities(deps: {
       const hook = await deps.orm.em.fork().findOne(WebhookEntity, { id: request.webhookId });
       if (!hook || !hook.enabled) return; // deleted or disabled since: nothing to deliver
       const url = new URL(hook.url);
-      if (!deps.allowPrivateNetworks) {
-        await assertPublicHost(url).catch((error: Error) => {
-          throw ApplicationFailure.create({ message: error.message, nonRetryable: true });
-        });
-      }
       const body = JSON.stringify(request.payload);
-      const response = await fetch(url, {
+      const response = await send(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -160,7 +158,14 @@ export function createHitlActivities(deps: {
         body,
         redirect: 'manual',
         signal: AbortSignal.timeout(15_000),
+      }).catch((error: unknown) => {
+        if (!(error instanceof PrivateAddressError)) throw error;
+        throw ApplicationFailure.create({
+          message: `refused to deliver webhook ${hook.name}: ${error.message}, and the operator has not allowed private networks`,
+          nonRetryable: true,
+        });
       });
+      await response.body?.cancel(); // only the status matters
       if (!response.ok) {
         throw ApplicationFailure.create({
           type: 'KasalWebhook.DeliveryFailed',

@@ -35,6 +35,8 @@ export interface ActivityDeps {
     apiKey?: string;
     timeoutMs: number;
     stream: boolean;
+    /** Whether group model configs may reach private networks (KASAL_MODELS_ALLOW_PRIVATE_NETWORKS). */
+    modelsAllowPrivateNetworks: boolean;
     /** The model of agents that name none, for the plans of scheduled runs. */
     defaultModel: string;
   };
@@ -58,6 +60,7 @@ export function createActivities(
     orm: deps.orm,
     secrets: deps.secrets,
     defaults: deps.llm,
+    modelsAllowPrivateNetworks: deps.llm.modelsAllowPrivateNetworks,
   });
   // Events are best effort: failing to record one must never repeat (and re-bill) the step.
   const events = (batch: NewEvent[]) =>

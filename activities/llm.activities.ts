@@ -1,8 +1,11 @@
 /**
  * One LLM step = one activity: an OpenAI chat completion (any OpenAI-compatible endpoint) with
  * function calling. Errors are classified for Temporal's retry policy: rate limits, 5xx,
- * timeouts and connection errors retry (honouring `retry-after`); 4xx do not.
+ * timeouts and connection errors retry (honouring `retry-after`); 4xx do not. A failed call is
+ * described by its status alone: the endpoint's answer never reaches errors, events or logs,
+ * since the endpoint may be anything a group configured.
  */
+import { STATUS_CODES } from 'node:http';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import type {
@@ -26,6 +29,8 @@ import {
   type JsonSchemaResponseFormat,
 } from '../shared/llm/structured-output';
 import { taskEventKey, type NewEvent } from '../shared/node/db/execution-events';
+import { publicOnlyFetch } from '../shared/node/net/pinned-fetch';
+import { PrivateAddressError } from '../shared/node/net/private-addresses';
 import { stepKey } from './events';
 import {
   contextWindowFailure,
@@ -37,7 +42,7 @@ import {
   summaryRequest,
   transcript,
 } from './llm/context-window';
-import type { ModelResolver } from './llm/model-resolver';
+import type { ModelResolver, ResolvedModel } from './llm/model-resolver';
 import type { ExecutionStore } from '../shared/node/store/execution-store';
 
 const HEARTBEAT_INTERVAL_MS = 5000;
@@ -55,14 +60,20 @@ export function createLlmActivities(deps: {
   store: ExecutionStore;
 }) {
   const clients = new Map<string, OpenAI>();
-  const client = (target: { baseURL?: string; apiKey: string }) =>
-    clientFor(target.baseURL, target.apiKey);
-  const clientFor = (baseURL: string | undefined, apiKey: string) => {
-    const cacheKey = `${baseURL ?? ''}\u0000${apiKey}`;
+  // Connects only to public addresses, pinned to the one it checked.
+  const publicFetch = publicOnlyFetch();
+  const client = ({ baseURL, apiKey, allowPrivateNetworks }: ResolvedModel) => {
+    const cacheKey = `${baseURL ?? ''}\u0000${apiKey}\u0000${allowPrivateNetworks}`;
     let client = clients.get(cacheKey);
     if (!client) {
-      // Temporal owns retries; the client must not retry behind its back.
-      client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: deps.timeoutMs });
+      client = new OpenAI({
+        baseURL,
+        apiKey,
+        // Temporal owns retries; the client must not retry behind its back.
+        maxRetries: 0,
+        timeout: deps.timeoutMs,
+        ...(!allowPrivateNetworks && { fetch: publicFetch }),
+      });
       clients.set(cacheKey, client);
     }
     return client;
@@ -397,14 +408,25 @@ async function streamedCompletion(
 
 export function classifyLlmError(error: unknown, model: string): unknown {
   if (error instanceof OpenAI.APIConnectionError) {
+    if (error.cause instanceof PrivateAddressError) {
+      return ApplicationFailure.create({
+        type: FAILURE_TYPES.llmBadRequest,
+        nonRetryable: true,
+        message: `Refused to call the LLM endpoint for '${model}': ${error.cause.message}, and private networks are not allowed for this model config (a system administrator can allow them)`,
+      });
+    }
     return ApplicationFailure.create({
       type: FAILURE_TYPES.llmServer,
-      message: `Could not reach the LLM endpoint for '${model}': ${error.message}`,
+      message: `Could not reach the LLM endpoint for '${model}': ${connectionProblem(error)}`,
     });
   }
   if (!(error instanceof OpenAI.APIError)) return error;
   const status = typeof error.status === 'number' ? error.status : 0;
-  const detail = `LLM call to '${model}' failed with HTTP ${status}: ${error.message}`;
+  const contextLength = status === 400 && isContextLengthError(error);
+  const reason = contextLength
+    ? "the request is longer than the model's context window"
+    : (STATUS_CODES[status] ?? 'unknown status');
+  const detail = `LLM call to '${model}' failed with HTTP ${status} (${reason}); the endpoint's answer is not shown`;
   if (status === 429) {
     const delay = retryAfterMs(error.headers as Headers | undefined);
     return ApplicationFailure.create({
@@ -413,7 +435,7 @@ export function classifyLlmError(error: unknown, model: string): unknown {
       ...(delay !== undefined && { nextRetryDelay: delay }),
     });
   }
-  if (status === 400 && isContextLengthError(error)) {
+  if (contextLength) {
     return ApplicationFailure.create({
       type: FAILURE_TYPES.llmContextWindow,
       message: detail,
@@ -435,6 +457,15 @@ export function classifyLlmError(error: unknown, model: string): unknown {
     });
   }
   return ApplicationFailure.create({ type: FAILURE_TYPES.llmServer, message: detail });
+}
+
+/** Why a connection failed, from its system error code (ECONNREFUSED, ENOTFOUND, …) only. */
+function connectionProblem(error: Error): string {
+  for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code;
+  }
+  return error instanceof OpenAI.APIConnectionTimeoutError ? 'timed out' : 'connection failed';
 }
 
 /** The provider says the request is longer than the model's context (OpenAI's code, or words). */

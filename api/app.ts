@@ -39,18 +39,23 @@ import { ExecutionStore } from '../shared/node/store/execution-store';
 import { ObjectStore } from '../shared/node/store/object-store';
 import { ExecutionReconciler } from './services/execution-reconciler';
 import { ExecutionsService } from './services/executions.service';
+import { GroupDeletion } from './services/group-deletion';
 import { HitlService } from './services/hitl.service';
 import { WebhooksService } from './services/webhooks.service';
 import { McpServersService } from './services/mcp-servers.service';
 import { ModelConfigsService } from './services/model-configs.service';
 import { ScheduleSync } from './services/schedule-sync';
 import { SchedulesService } from './services/schedules.service';
+import { StreamSlots } from './services/stream-slots';
 import { ToolsService } from './services/tools.service';
 
 export const API_BASE_PATH = '/api/v1';
 
 export interface AppDeps {
-  config: Pick<Config, 'http' | 'docsEnabled' | 'temporal' | 'llm' | 'blobs'>;
+  config: Pick<
+    Config,
+    'http' | 'docsEnabled' | 'temporal' | 'llm' | 'blobs' | 'webhooks' | 'schedules' | 'streams'
+  >;
   orm: Orm;
   logger: Logger;
   tokens: TokenService;
@@ -97,16 +102,23 @@ export function createApp(deps: AppDeps): Express {
     readBody: createBodyReader(deps.config.http.maxBodyBytes),
     maxJsonDepth: deps.config.http.maxJsonDepth,
   });
+  const objects = deps.config.blobs && new ObjectStore(deps.config.blobs);
+  const scheduleSync = new ScheduleSync({
+    temporal: deps.temporal,
+    taskQueue: deps.config.temporal.taskQueue,
+    logger: deps.logger,
+  });
+  const groupDeletion = new GroupDeletion({ sync: scheduleSync, objects, logger: deps.logger });
   addAuthRoutes(endpoints, deps.tokens);
-  addUsersRoutes(endpoints);
-  addGroupsRoutes(endpoints);
+  addUsersRoutes(endpoints, groupDeletion);
+  addGroupsRoutes(endpoints, groupDeletion);
   addToolsRoutes(endpoints, new ToolsService(deps.secrets));
   addMcpServersRoutes(endpoints, new McpServersService(deps.secrets));
   const runLimits = { maxStartPayloadBytes: deps.config.temporal.maxStartPayloadBytes };
   addFlowImportRoutes(endpoints, runLimits);
   addDefinitionsRoutes(endpoints, runLimits);
-  addEventsRoutes(endpoints, new EventsService());
-  const models = new ModelConfigsService(deps.secrets);
+  addEventsRoutes(endpoints, new EventsService(new StreamSlots(deps.config.streams)));
+  const models = new ModelConfigsService(deps.secrets, deps.config.llm.modelsAllowPrivateNetworks);
   addModelsRoutes(endpoints, models);
   const executions = new ExecutionsService({
     temporal: deps.temporal,
@@ -130,14 +142,11 @@ export function createApp(deps: AppDeps): Express {
   addSchedulesRoutes(
     endpoints,
     new SchedulesService({
-      sync: new ScheduleSync({
-        temporal: deps.temporal,
-        taskQueue: deps.config.temporal.taskQueue,
-        logger: deps.logger,
-      }),
+      sync: scheduleSync,
       defaultModel: deps.config.llm.defaultModel,
       ...runLimits,
       logger: deps.logger,
+      limits: deps.config.schedules,
     }),
   );
   const webUi = new WebUiAccess({
@@ -145,9 +154,11 @@ export function createApp(deps: AppDeps): Express {
     localOperator: deps.config.temporal.codecLocalOperator,
   });
   app.use(`${API_BASE_PATH}/codec`, codecCors(webUi));
-  const objects = deps.config.blobs && new ObjectStore(deps.config.blobs);
   addCodecRoutes(endpoints, deps.codec, new ExecutionStore(deps.orm, objects), webUi);
-  addWebhooksRoutes(endpoints, new WebhooksService(deps.secrets));
+  addWebhooksRoutes(
+    endpoints,
+    new WebhooksService(deps.secrets, deps.config.webhooks.allowPrivateNetworks),
+  );
   addMcpRoutes(endpoints, router, { guards, executions, logger: deps.logger });
   app.use(API_BASE_PATH, router);
 

@@ -15,6 +15,7 @@ export const API_ERROR_CODES = {
   requestTimeout: 'request_timeout',
   malformedRequest: 'malformed_request',
   unsupportedMediaType: 'unsupported_media_type',
+  tooManyRequests: 'too_many_requests',
   internal: 'internal_error',
   unavailable: 'service_unavailable',
 } as const;

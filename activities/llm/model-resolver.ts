@@ -1,7 +1,8 @@
 /**
  * Where an LLM call goes: a group's model config (base URL, decrypted key) or the platform
  * default (OPENAI_BASE_URL / OPENAI_API_KEY). Secrets are looked up here, at call time, so they
- * never enter workflow inputs or history.
+ * never enter workflow inputs or history. A config's own base URL is the group's choice, so it
+ * may not reach private networks unless allowed; the default endpoint is the operator's.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { FAILURE_TYPES } from '../../shared/errors';
@@ -16,6 +17,8 @@ import type { Orm } from '../../shared/node/db/orm';
 export interface ResolvedModel {
   baseURL?: string;
   apiKey: string;
+  /** Whether `baseURL` may be (or resolve to) a loopback, private or link-local address. */
+  allowPrivateNetworks: boolean;
   model: string;
   /** From the model config, when it has prices: what each call costs. */
   prices?: ModelPrices;
@@ -34,6 +37,8 @@ export function createModelResolver(deps: {
   orm: Orm;
   secrets: SecretBox;
   defaults: { baseUrl?: string; apiKey?: string };
+  /** KASAL_MODELS_ALLOW_PRIVATE_NETWORKS: every model config may reach private networks. */
+  modelsAllowPrivateNetworks: boolean;
 }): ModelResolver {
   return async (groupId, settings) => {
     if (settings.config_id === undefined) {
@@ -47,6 +52,7 @@ export function createModelResolver(deps: {
       return {
         ...(deps.defaults.baseUrl && { baseURL: deps.defaults.baseUrl }),
         apiKey: deps.defaults.apiKey ?? NO_KEY,
+        allowPrivateNetworks: true,
         model: settings.model,
         contextWindow: knownContextWindow(settings.model),
         structuredOutput: knownStructuredOutput(settings.model),
@@ -62,9 +68,13 @@ export function createModelResolver(deps: {
         message: `The model config for '${settings.model}' was deleted while the execution ran`,
       });
     }
+    const baseURL = config.baseUrl ?? deps.defaults.baseUrl;
     return {
-      ...(config.baseUrl && { baseURL: config.baseUrl }),
+      ...(baseURL && { baseURL }),
       apiKey: config.apiKeyEncrypted ? deps.secrets.open(config.apiKeyEncrypted) : NO_KEY,
+      // Without a base URL of its own, the config uses the operator's endpoint.
+      allowPrivateNetworks:
+        !config.baseUrl || config.allowPrivateNetworks || deps.modelsAllowPrivateNetworks,
       model: config.model,
       contextWindow: config.contextWindow ?? knownContextWindow(config.model),
       structuredOutput:

@@ -1,9 +1,9 @@
 /** The fetch_url tool: fetches a URL for an agent, refusing private networks unless allowed. */
 import { z } from 'zod';
 import {
-  addressesOf,
-  isPrivateAddress,
   lookupAll,
+  PrivateAddressError,
+  publicAddressOf,
   type Lookup,
 } from '../../shared/node/net/private-addresses';
 import { parseToolArgs, ToolInputError, truncate } from './tool-error';
@@ -105,18 +105,17 @@ async function fetchFollowingRedirects(start: URL, options: FetchUrlOptions, sig
 }
 
 // fetch resolves the name again to connect, so a DNS server answering differently in between
-// could still slip through; closing that gap needs a connection agent pinned to the address.
+// could still slip through; shared/node/net/pinned-fetch.ts closes that gap (LLM calls and
+// webhooks use it), this tool does not yet.
 /** Refuses a URL whose host is (or resolves to) a loopback, private or link-local address. */
-export async function assertPublicHost(url: URL, lookup: Lookup = lookupAll) {
-  const { host, addresses } = await addressesOf(url.hostname, lookup);
-  if (addresses.length === 0) throw new ToolInputError(`could not resolve host ${host}`);
-  const blocked = addresses.find(isPrivateAddress);
-  if (blocked !== undefined) {
+async function assertPublicHost(url: URL, lookup: Lookup): Promise<void> {
+  await publicAddressOf(url.hostname, lookup).catch((error: unknown) => {
     throw new ToolInputError(
-      `refused to fetch ${url.href}: ${host} is the private or loopback address ${blocked}, ` +
-        'and the operator has not allowed private networks',
+      error instanceof PrivateAddressError
+        ? `refused to fetch ${url.href}: ${error.message}, and the operator has not allowed private networks`
+        : (error as Error).message,
     );
-  }
+  });
 }
 
 async function readAtMost(body: ReadableStream<Uint8Array> | null, maxBytes: number) {

@@ -132,6 +132,13 @@ export interface InputReading {
   maxJsonDepth: number;
 }
 
+const RETRY_AFTER = {
+  'Retry-After': {
+    description: 'Seconds to wait before trying again',
+    schema: { type: 'integer' },
+  },
+} as const;
+
 export class EndpointRouter {
   constructor(
     private readonly router: Router,
@@ -230,12 +237,15 @@ export class EndpointRouter {
         ...Object.fromEntries(
           Object.entries(errors).map(([code, error]) => [
             code,
-            typeof error === 'string'
-              ? { description: error, ...errorBody }
-              : {
-                  description: error?.description,
-                  content: { 'application/json': { schema: error?.schema } },
-                },
+            {
+              ...(typeof error === 'string'
+                ? { description: error, ...errorBody }
+                : {
+                    description: error?.description,
+                    content: { 'application/json': { schema: error?.schema } },
+                  }),
+              ...(code === '429' && { headers: RETRY_AFTER }),
+            },
           ]),
         ),
       },

@@ -86,6 +86,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const apiError = toApiError(error);
     if (apiError) {
+      if (apiError.headers) res.set(apiError.headers);
       res.status(apiError.status).json(apiError.toBody());
       return;
     }

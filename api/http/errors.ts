@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly code: ApiErrorCode,
     message: string,
     readonly details?: unknown,
+    /** Response headers that go with it, e.g. `Retry-After`. */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -48,3 +50,9 @@ export const notFound = (what: string, id?: string) =>
 
 export const conflict = (message: string, details?: unknown) =>
   new ApiError(409, API_ERROR_CODES.conflict, message, details);
+
+/** A 429 with `Retry-After`: the caller is using more than its share; try again later. */
+export const tooManyRequests = (message: string, retryAfterSeconds: number, details?: unknown) =>
+  new ApiError(429, API_ERROR_CODES.tooManyRequests, message, details, {
+    'Retry-After': String(retryAfterSeconds),
+  });

@@ -29,6 +29,11 @@ const lastEventId = (header: string | string[] | undefined, query: number | unde
   return Number.isInteger(fromHeader) && fromHeader > 0 ? fromHeader : (query ?? 0);
 };
 
+const STREAM_LIMITS =
+  'A user may hold KASAL_STREAMS_MAX_PER_USER streams open at once (default 10) and a group KASAL_STREAMS_MAX_PER_GROUP (default 50), counted per API process; one more answers 429 with Retry-After.';
+const TOO_MANY_STREAMS =
+  'The caller or the group already holds as many open streams as it may; close one and try again after Retry-After seconds';
+
 export function addEventsRoutes(endpoints: EndpointRouter, events: EventsService): void {
   const tags = ['Execution events'];
   endpoints.add({
@@ -36,13 +41,15 @@ export function addEventsRoutes(endpoints: EndpointRouter, events: EventsService
     path: '/executions/stream',
     tags,
     summary: "Server-Sent Events of all the group's executions as they happen",
+    description: STREAM_LIMITS,
     access: 'definitions:read',
     query: StreamQuery,
-    handler: ({ req, res, group, query }) =>
+    errors: { 429: TOO_MANY_STREAMS },
+    handler: ({ req, res, auth, group, query }) =>
       events.stream(
         req,
         res,
-        group.id,
+        { userId: auth.user.id, groupId: group.id },
         undefined,
         lastEventId(req.headers['last-event-id'], query.last_event_id),
       ),
@@ -52,14 +59,16 @@ export function addEventsRoutes(endpoints: EndpointRouter, events: EventsService
     path: '/executions/:id/stream',
     tags,
     summary: 'Server-Sent Events of one execution; ends with an `end` event when it has finished',
+    description: STREAM_LIMITS,
     access: 'definitions:read',
     params: IdParamsSchema,
     query: StreamQuery,
-    handler: ({ req, res, group, params, query }) =>
+    errors: { 429: TOO_MANY_STREAMS },
+    handler: ({ req, res, auth, group, params, query }) =>
       events.stream(
         req,
         res,
-        group.id,
+        { userId: auth.user.id, groupId: group.id },
         params.id,
         lastEventId(req.headers['last-event-id'], query.last_event_id),
       ),

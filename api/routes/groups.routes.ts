@@ -14,7 +14,6 @@ import {
   addMember,
   changeMember,
   createGroup,
-  deleteGroup,
   groupForAdmin,
   groupForMember,
   listGroupsOf,
@@ -22,8 +21,9 @@ import {
   serializeGroup,
 } from '../services/groups.service';
 import { forbidden } from '../http/errors';
+import type { GroupDeletion } from '../services/group-deletion';
 
-export function addGroupsRoutes(endpoints: EndpointRouter): void {
+export function addGroupsRoutes(endpoints: EndpointRouter, deletion: GroupDeletion): void {
   const tags = ['Groups'];
   endpoints.add({
     method: 'get',
@@ -82,13 +82,15 @@ export function addGroupsRoutes(endpoints: EndpointRouter): void {
     path: '/groups/:id',
     tags,
     summary: 'Delete a group and everything in it (group admins; not personal groups)',
+    description:
+      'Deletes every row the group owns in one transaction (definitions, model configs, tool settings, MCP servers, webhooks, schedules, executions with their tasks, events, approvals and stored texts), then its objects in the object store and its Temporal schedules.',
     access: 'user',
     params: IdParamsSchema,
     status: 204,
-    errors: { 409: 'A personal group cannot be deleted' },
+    errors: { 409: 'A personal group, or executions of the group have not finished' },
     handler: async ({ req, auth, params }) => {
       const { group } = await groupForAdmin(req.em, params.id, auth.user.id);
-      await deleteGroup(req.em, group);
+      await deletion.deleteGroup(req.em, group);
     },
   });
   endpoints.add({

@@ -25,13 +25,15 @@ export function addModelsRoutes(endpoints: EndpointRouter, models: ModelConfigsS
     path: '/models',
     tags,
     summary: 'Add a model config (the API key is stored encrypted and never returned)',
+    description:
+      'A base_url that is, or resolves to, a loopback, private or link-local address is a 400 unless a system administrator sets allow_private_networks (403 for anyone else) or the operator sets KASAL_MODELS_ALLOW_PRIVATE_NETWORKS.',
     access: 'group:manage',
     body: CreateModelConfigSchema,
     subject: 'model config',
     status: 201,
+    errors: { 409: 'A model config of that name already exists in the group' },
     response: ModelConfigSchema,
-    errors: { 409: 'A model config of this name exists in the group' },
-    handler: ({ req, auth, group, body }) => models.create(req.em, group.id, auth.user.id, body),
+    handler: ({ req, auth, group, body }) => models.create(req.em, group.id, auth, body),
   });
   endpoints.add({
     method: 'get',
@@ -52,9 +54,10 @@ export function addModelsRoutes(endpoints: EndpointRouter, models: ModelConfigsS
     params: IdParamsSchema,
     body: UpdateModelConfigSchema,
     subject: 'model config',
+    errors: { 409: 'A model config of that name already exists in the group' },
     response: ModelConfigSchema,
-    errors: { 409: 'A model config of this name exists in the group' },
-    handler: ({ req, group, params, body }) => models.update(req.em, group.id, params.id, body),
+    handler: ({ req, auth, group, params, body }) =>
+      models.update(req.em, group.id, auth, params.id, body),
   });
   endpoints.add({
     method: 'delete',

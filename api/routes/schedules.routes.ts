@@ -15,6 +15,10 @@ import {
 import type { SchedulesService } from '../services/schedules.service';
 import { START_TOO_LARGE_ERRORS } from '../services/start-size';
 
+const TOO_MANY =
+  'the group already has as many active (unpaused) schedules as it may (KASAL_SCHEDULE_MAX_PER_GROUP)';
+const UNAVAILABLE = 'Temporal is unreachable; nothing was changed';
+
 export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: SchedulesService): void {
   const tags = ['Schedules'];
   endpoints.add({
@@ -32,15 +36,14 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     path: '/schedules',
     tags,
     summary: 'Schedule a saved crew or flow: a 5-field cron expression or an interval',
+    description:
+      'Runs may be no closer together than KASAL_SCHEDULE_MIN_INTERVAL_SECONDS (default 60): a shorter `interval_seconds`, or a `cron` that runs more often, is a 400.',
     access: 'executions:run',
     body: CreateScheduleSchema,
     subject: 'schedule',
     status: 201,
+    errors: { ...START_TOO_LARGE_ERRORS, 409: `Refused: ${TOO_MANY}`, 503: UNAVAILABLE },
     response: ScheduleSchema,
-    errors: {
-      ...START_TOO_LARGE_ERRORS,
-      503: 'Temporal is unreachable; nothing was saved',
-    },
     handler: ({ req, auth, group, body }) => schedules.create(req.em, group.id, auth.user.id, body),
   });
   endpoints.add({
@@ -52,11 +55,8 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     body: ScheduleFromExecutionSchema,
     subject: 'schedule',
     status: 201,
+    errors: { ...START_TOO_LARGE_ERRORS, 409: `Refused: ${TOO_MANY}`, 503: UNAVAILABLE },
     response: ScheduleSchema,
-    errors: {
-      ...START_TOO_LARGE_ERRORS,
-      503: 'Temporal is unreachable; nothing was saved',
-    },
     handler: ({ req, auth, group, body }) =>
       schedules.createFromExecution(req.em, group.id, auth.user.id, body),
   });
@@ -79,12 +79,12 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
     params: IdParamsSchema,
     body: UpdateScheduleSchema,
     subject: 'schedule',
-    response: ScheduleSchema,
     errors: {
       ...START_TOO_LARGE_ERRORS,
-      409: 'The schedule was changed or deleted meanwhile',
-      503: 'Temporal is unreachable; nothing was changed',
+      409: `Changed or deleted meanwhile; or, resuming it, ${TOO_MANY}`,
+      503: UNAVAILABLE,
     },
+    response: ScheduleSchema,
     handler: ({ req, group, params, body }) => schedules.update(req.em, group.id, params.id, body),
   });
   endpoints.add({
@@ -115,11 +115,14 @@ export function addSchedulesRoutes(endpoints: EndpointRouter, schedules: Schedul
       params: IdParamsSchema,
       body: PauseRequestSchema.optional(),
       subject: 'pause request',
-      response: ScheduleSchema,
       errors: {
-        409: 'The schedule was changed or deleted meanwhile',
-        503: 'Temporal is unreachable; nothing was changed',
+        409:
+          paused === true
+            ? 'Changed or deleted meanwhile'
+            : `Changed or deleted meanwhile; or, resuming it, ${TOO_MANY}`,
+        503: UNAVAILABLE,
       },
+      response: ScheduleSchema,
       handler: ({ req, group, params, body }) =>
         schedules.setPaused(req.em, group.id, params.id, paused, body?.note),
     });

@@ -4,6 +4,7 @@ import { PaginationQuerySchema, pageOf } from '../../shared/schemas/common.schem
 import { UserEntity } from '../../shared/node/db/entities';
 import { containsIgnoringCase } from '../../shared/node/db/filters';
 import type { EndpointRouter } from '../http/endpoint';
+import type { GroupDeletion } from '../services/group-deletion';
 import { conflict } from '../http/errors';
 import {
   CreateUserRequestSchema,
@@ -23,7 +24,7 @@ const UserListQuery = PaginationQuerySchema.extend({
   q: z.string().trim().min(1).max(200).optional().describe('Filter by email (case-insensitive)'),
 });
 
-export function addUsersRoutes(endpoints: EndpointRouter): void {
+export function addUsersRoutes(endpoints: EndpointRouter, groups: GroupDeletion): void {
   endpoints.add({
     method: 'get',
     path: '/users',
@@ -94,14 +95,16 @@ export function addUsersRoutes(endpoints: EndpointRouter): void {
     method: 'delete',
     path: '/users/:id',
     tags: ['Users'],
-    summary: 'Delete a user, their personal group and their API keys',
+    summary: 'Delete a user, their personal group (with all it owns) and their API keys',
     access: 'system_admin',
     params: IdParamsSchema,
     status: 204,
-    errors: { 409: 'You cannot delete yourself, or the user is the last admin of a group' },
+    errors: {
+      409: 'Yourself, the last admin of a shared group, or executions in their personal group have not finished',
+    },
     handler: async ({ req, auth, params }) => {
       if (params.id === auth.user.id) throw conflict('You cannot delete yourself');
-      await deleteUser(req.em, params.id);
+      await deleteUser(req.em, params.id, groups);
     },
   });
 }

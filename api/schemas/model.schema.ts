@@ -9,6 +9,9 @@ export const ModelConfigSchema = z
     provider: z.enum(MODEL_PROVIDERS),
     model: z.string(),
     base_url: z.string().nullable(),
+    allow_private_networks: z
+      .boolean()
+      .describe('base_url may be a loopback or private address (set by a system administrator)'),
     has_api_key: z.boolean().describe('The key itself is never returned'),
     input_cost_per_million_tokens: z.number().nullable(),
     output_cost_per_million_tokens: z.number().nullable(),
@@ -41,7 +44,18 @@ const fields = {
   name: z.string().trim().min(1).max(200).describe('What agents write in `llm`'),
   provider: z.enum(MODEL_PROVIDERS).default('openai_compatible'),
   model: z.string().trim().min(1).max(200).describe('The model name the endpoint expects'),
-  base_url: z.url().nullable().optional().describe('OpenAI-compatible base URL (…/v1)'),
+  base_url: z
+    .url()
+    .nullable()
+    .optional()
+    .describe(
+      'OpenAI-compatible base URL (…/v1); loopback, private and link-local addresses are refused unless allow_private_networks',
+    ),
+  allow_private_networks: z
+    .boolean()
+    .describe(
+      'Let base_url be a loopback or private address (a local Ollama or vLLM): system administrators only',
+    ),
   api_key: z
     .string()
     .min(1)
@@ -70,13 +84,20 @@ const fields = {
     ),
 };
 
-export const CreateModelConfigSchema = z.strictObject(fields).meta({ id: 'CreateModelConfig' });
+export const CreateModelConfigSchema = z
+  .strictObject({ ...fields, allow_private_networks: fields.allow_private_networks.default(false) })
+  .meta({ id: 'CreateModelConfig' });
 export const UpdateModelConfigSchema = z
   .strictObject({
     name: fields.name.optional(),
     provider: z.enum(MODEL_PROVIDERS).optional(),
     model: fields.model.optional(),
     base_url: fields.base_url,
+    allow_private_networks: fields.allow_private_networks
+      .optional()
+      .describe(
+        'System administrators only (to set it); moving base_url clears it unless a system administrator moves it',
+      ),
     api_key: fields.api_key.describe('A new key, or null to remove it'),
     input_cost_per_million_tokens: fields.input_cost_per_million_tokens,
     output_cost_per_million_tokens: fields.output_cost_per_million_tokens,

@@ -1,7 +1,8 @@
 /**
  * An execution's events: the flat log, the trace tree, and Server-Sent Events. Streams read the
  * database (every worker writes there), so they work with several API processes and workers and
- * with SQLite; a client resumes from `Last-Event-ID`.
+ * with SQLite; a client resumes from `Last-Event-ID`. Each user and group may hold only so many
+ * streams open (StreamSlots).
  */
 import type { EntityManager } from '@mikro-orm/core';
 import type { Request, Response } from 'express';
@@ -13,6 +14,7 @@ import {
 } from '../../shared/node/db/entities';
 import { notFound } from '../http/errors';
 import { iso } from './serialize';
+import type { StreamSlots } from './stream-slots';
 
 const POLL_MS = 250;
 const HEARTBEAT_MS = 15_000;
@@ -38,6 +40,8 @@ type SerializedEvent = ReturnType<typeof serializeEvent>;
 export type TraceNode = SerializedEvent & { children: TraceNode[] };
 
 export class EventsService {
+  constructor(private readonly slots: StreamSlots) {}
+
   async logs(
     em: EntityManager,
     groupId: string,
@@ -78,11 +82,28 @@ export class EventsService {
   async stream(
     req: Request,
     res: Response,
-    groupId: string,
+    watcher: { userId: string; groupId: string },
     executionId: string | undefined,
     lastEventId: number,
   ): Promise<void> {
+    const { groupId } = watcher;
     if (executionId) await this.execution(req.em, groupId, executionId);
+    const release = this.slots.take(watcher.userId, groupId);
+    try {
+      await this.send(req, res, groupId, executionId, lastEventId, release);
+    } finally {
+      release();
+    }
+  }
+
+  private async send(
+    req: Request,
+    res: Response,
+    groupId: string,
+    executionId: string | undefined,
+    lastEventId: number,
+    release: () => void,
+  ): Promise<void> {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -93,6 +114,7 @@ export class EventsService {
     let closed = false;
     req.on('close', () => {
       closed = true;
+      release(); // the slot is free as soon as the client has gone
     });
     let last = lastEventId;
     let lastWrite = Date.now();

@@ -1,21 +1,17 @@
 /** Groups (workspaces), memberships and roles. */
 import type { EntityManager } from '@mikro-orm/core';
 import {
-  AgentEntity,
-  ConversationMessageEntity,
-  CrewEntity,
   ExecutionBlobEntity,
-  FlowEntity,
+  ExecutionEntity,
+  ExecutionTaskEntity,
   GroupEntity,
   GroupMembershipEntity,
-  ModelConfigEntity,
   ScheduleEntity,
-  TaskEntity,
   UserEntity,
-  WebhookEntity,
   type Group,
   type GroupMembership,
 } from '../../shared/node/db/entities';
+import { FINAL_STATUSES } from '../../shared/plan/execution-state';
 import type { GroupRole } from '../../shared/roles';
 import { conflict, forbidden, notFound } from '../http/errors';
 import { iso } from './serialize';
@@ -66,27 +62,56 @@ export async function createGroup(em: EntityManager, name: string, creatorId: st
   });
 }
 
-export async function deleteGroup(em: EntityManager, group: Group): Promise<void> {
-  if (group.personalOwnerId) throw conflict('A personal group cannot be deleted');
-  await em.transactional(async (tx) => {
-    await deleteGroupContents(tx, group.id);
-  });
+/** What a deleted group leaves outside the database, removed once the deletion has committed. */
+export interface RemovedGroup {
+  groupId: string;
+  /** Its stored texts in the object store. */
+  objectKeys: string[];
 }
 
-/** Removes a group with everything it owns. Call inside a transaction. */
-export async function deleteGroupContents(em: EntityManager, groupId: string): Promise<void> {
-  for (const entity of [AgentEntity, TaskEntity, CrewEntity, FlowEntity]) {
-    await em.nativeDelete(entity, { groupId });
+/** Execution ids per statement, well below every database's limit on parameters. */
+const ID_BATCH = 500;
+
+/**
+ * Removes a group with every row it owns: each entity with a group id (definitions, model
+ * configs, tool settings, MCP servers, webhooks, executions with their events, approvals, stored
+ * texts and conversations, memberships) and the tasks of its executions. Its schedules are
+ * marked for deletion, so they start no more runs; their Temporal side goes after the commit.
+ * Call inside a transaction. A 409 while one of its executions has not finished: its workflow
+ * would go on writing into the deleted group.
+ */
+export async function deleteGroupContents(
+  em: EntityManager,
+  groupId: string,
+): Promise<RemovedGroup> {
+  const unfinished = await em.count(ExecutionEntity, {
+    groupId,
+    status: { $nin: [...FINAL_STATUSES] },
+  });
+  if (unfinished > 0) {
+    throw conflict(
+      `The group has ${unfinished} executions that have not finished: stop them before deleting it`,
+      { unfinished_executions: unfinished },
+    );
   }
-  await em.nativeDelete(ModelConfigEntity, { groupId });
-  await em.nativeDelete(WebhookEntity, { groupId });
-  // What runs kept outside history: tool results and conversations.
-  await em.nativeDelete(ExecutionBlobEntity, { groupId });
-  await em.nativeDelete(ConversationMessageEntity, { groupId });
-  // Schedules stop starting runs now; the schedule sweep deletes them and their Temporal side.
+  const blobs = await em.find(
+    ExecutionBlobEntity,
+    { groupId, objectKey: { $ne: null } },
+    { fields: ['objectKey'] },
+  );
+  const executions = await em.find(ExecutionEntity, { groupId }, { fields: ['id'] });
+  for (let start = 0; start < executions.length; start += ID_BATCH) {
+    const ids = executions.slice(start, start + ID_BATCH).map((execution) => execution.id);
+    await em.nativeDelete(ExecutionTaskEntity, { executionId: { $in: ids } });
+  }
   await em.nativeUpdate(ScheduleEntity, { groupId }, { syncState: 'deleting' });
-  await em.nativeDelete(GroupMembershipEntity, { groupId });
+  for (const meta of em.getMetadata().getAll().values()) {
+    if (meta.properties.groupId && meta.class !== ScheduleEntity.class) {
+      await em.nativeDelete(meta.class, { groupId });
+    }
+  }
   await em.nativeDelete(GroupEntity, { id: groupId });
+  return { groupId, objectKeys: blobs.map((blob) => blob.objectKey as string) };
 }
 
 export async function listMembers(em: EntityManager, groupId: string) {

@@ -1,15 +1,25 @@
-/** A group's model configs; API keys are sealed on the way in and never come back out. */
+/**
+ * A group's model configs; API keys are sealed on the way in and never come back out. A config's
+ * base URL must not be inside the operator's network (loopback, private, link-local, cloud
+ * metadata) unless a system administrator allowed that for it, or the operator for all.
+ */
 import type { EntityManager } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { z } from 'zod';
 import type { SecretBox } from '../../shared/node/crypto/secret-box';
 import { ModelConfigEntity, type ModelConfig } from '../../shared/node/db/entities';
-import { conflict, notFound, validationError } from '../http/errors';
+import type { AuthContext } from '../http/request-context';
+import { conflict, forbidden, notFound, validationError } from '../http/errors';
 import type { CreateModelConfigSchema, UpdateModelConfigSchema } from '../schemas/model.schema';
+import { refusePrivateUrl } from './private-urls';
 import { iso } from './serialize';
 
 export class ModelConfigsService {
-  constructor(private readonly secrets: SecretBox) {}
+  constructor(
+    private readonly secrets: SecretBox,
+    /** KASAL_MODELS_ALLOW_PRIVATE_NETWORKS: every config may reach private networks. */
+    private readonly allowPrivateNetworks: boolean,
+  ) {}
 
   async list(em: EntityManager, groupId: string) {
     const configs = await em.find(ModelConfigEntity, { groupId }, { orderBy: { name: 'asc' } });
@@ -23,29 +33,32 @@ export class ModelConfigsService {
   async create(
     em: EntityManager,
     groupId: string,
-    userId: string,
+    auth: AuthContext,
     input: z.output<typeof CreateModelConfigSchema>,
   ) {
+    if (input.allow_private_networks) refuseUnlessSystemAdmin(auth);
     const config = em.create(ModelConfigEntity, {
       groupId,
       name: input.name,
       provider: input.provider,
       model: input.model,
       baseUrl: input.base_url ?? null,
+      allowPrivateNetworks: input.allow_private_networks,
       apiKeyEncrypted: input.api_key ? this.secrets.seal(input.api_key) : null,
       inputCostPerMillion: input.input_cost_per_million_tokens ?? null,
       outputCostPerMillion: input.output_cost_per_million_tokens ?? null,
       contextWindow: input.context_window ?? null,
       supportsStructuredOutput: input.supports_structured_output ?? null,
-      createdBy: userId,
+      createdBy: auth.user.id,
     });
-    await this.save(em, config);
+    await this.save(em, config, true);
     return serializeModelConfig(config);
   }
 
   async update(
     em: EntityManager,
     groupId: string,
+    auth: AuthContext,
     id: string,
     input: z.output<typeof UpdateModelConfigSchema>,
   ) {
@@ -53,10 +66,17 @@ export class ModelConfigsService {
     if (input.name !== undefined) config.name = input.name;
     if (input.provider !== undefined) config.provider = input.provider;
     if (input.model !== undefined) config.model = input.model;
-    if (input.base_url !== undefined && input.base_url !== config.baseUrl) {
-      config.baseUrl = input.base_url;
+    const moves = input.base_url !== undefined && input.base_url !== config.baseUrl;
+    if (moves) {
+      config.baseUrl = input.base_url ?? null;
       // The stored key never follows the config to another endpoint: a new one must be given.
       if (input.api_key === undefined) config.apiKeyEncrypted = null;
+      // Nor does a system administrator's permission, when someone else moves it.
+      if (!auth.user.isSystemAdmin) config.allowPrivateNetworks = false;
+    }
+    if (input.allow_private_networks !== undefined) {
+      if (input.allow_private_networks) refuseUnlessSystemAdmin(auth);
+      config.allowPrivateNetworks = input.allow_private_networks;
     }
     if (input.api_key !== undefined) {
       config.apiKeyEncrypted = input.api_key === null ? null : this.secrets.seal(input.api_key);
@@ -71,7 +91,7 @@ export class ModelConfigsService {
     if (input.supports_structured_output !== undefined) {
       config.supportsStructuredOutput = input.supports_structured_output;
     }
-    await this.save(em, config);
+    await this.save(em, config, moves || input.allow_private_networks !== undefined);
     return serializeModelConfig(config);
   }
 
@@ -86,7 +106,8 @@ export class ModelConfigsService {
     return config;
   }
 
-  private async save(em: EntityManager, config: ModelConfig): Promise<void> {
+  /** Checks and writes the config; `where` says whether its endpoint (or permission) changed. */
+  private async save(em: EntityManager, config: ModelConfig, where: boolean): Promise<void> {
     if ((config.inputCostPerMillion == null) !== (config.outputCostPerMillion == null)) {
       // Nothing is flushed: the entity manager is per request and dropped with the error.
       throw validationError('model config', [
@@ -98,6 +119,14 @@ export class ModelConfigsService {
           message: 'set both prices or neither',
         },
       ]);
+    }
+    if (where && config.baseUrl && !config.allowPrivateNetworks && !this.allowPrivateNetworks) {
+      await refusePrivateUrl(
+        'model config',
+        'base_url',
+        config.baseUrl,
+        'a system administrator sets allow_private_networks on the config (or the operator sets KASAL_MODELS_ALLOW_PRIVATE_NETWORKS)',
+      );
     }
     try {
       await em.flush();
@@ -118,6 +147,7 @@ export function serializeModelConfig(config: ModelConfig) {
     provider: config.provider,
     model: config.model,
     base_url: config.baseUrl ?? null,
+    allow_private_networks: config.allowPrivateNetworks,
     has_api_key: Boolean(config.apiKeyEncrypted),
     input_cost_per_million_tokens: config.inputCostPerMillion ?? null,
     output_cost_per_million_tokens: config.outputCostPerMillion ?? null,
@@ -126,4 +156,12 @@ export function serializeModelConfig(config: ModelConfig) {
     created_at: iso(config.createdAt),
     updated_at: iso(config.updatedAt),
   };
+}
+
+function refuseUnlessSystemAdmin(auth: AuthContext): void {
+  if (!auth.user.isSystemAdmin) {
+    throw forbidden(
+      "Only a system administrator can let a model config reach the operator's private networks",
+    );
+  }
 }

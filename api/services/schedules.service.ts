@@ -9,6 +9,7 @@ import type { ScheduleDescription } from '@temporalio/client';
 import { compileSavedTarget, type SavedTarget } from '../../shared/node/definitions/compile-saved';
 import { ExecutionEntity, ScheduleEntity, type Schedule } from '../../shared/node/db/entities';
 import type { Logger } from '../../shared/node/logger';
+import { cronShortestGapSeconds } from '../../shared/schedules/cron';
 import { conflict, notFound, validationError } from '../http/errors';
 import type {
   CreateScheduleInput,
@@ -34,6 +35,8 @@ export interface SchedulesDeps {
   /** The largest start of a run (KASAL_MAX_START_PAYLOAD_BYTES). */
   maxStartPayloadBytes: number;
   logger: Logger;
+  /** The shortest time between runs, and how many unpaused schedules a group may have. */
+  limits: { minIntervalSeconds: number; maxPerGroup: number };
 }
 
 /** What the compile step decides for the row: for a snapshot, the plan and its version. */
@@ -87,6 +90,8 @@ export class SchedulesService {
   }
 
   async create(em: EntityManager, groupId: string, userId: string, input: CreateScheduleInput) {
+    this.checkTiming(input);
+    if (!input.paused) await this.checkActiveCount(em, groupId);
     const target = targetOf(input) as SavedTarget;
     const pinned = await this.compile(em, groupId, target, input.inputs, input.pin);
     const row = em.create(ScheduleEntity, {
@@ -155,8 +160,10 @@ export class SchedulesService {
   }
 
   async update(em: EntityManager, groupId: string, id: string, input: UpdateScheduleInput) {
+    this.checkTiming(input);
     // Reconciled first, so a pause made in Temporal meanwhile is not undone by this change.
     const { row } = await this.current(em, groupId, id);
+    if (row.paused && input.paused === false) await this.checkActiveCount(em, groupId);
     const target: SavedTarget =
       input.crew_id !== undefined
         ? { kind: 'crew', id: input.crew_id }
@@ -262,6 +269,7 @@ export class SchedulesService {
   ) {
     const { row } = await this.current(em, groupId, id);
     const pause = paused === 'toggle' ? !row.paused : paused;
+    if (row.paused && !pause) await this.checkActiveCount(em, groupId);
     try {
       await this.deps.sync.setPaused(row, pause, note);
     } catch (error) {
@@ -287,6 +295,47 @@ export class SchedulesService {
       throw temporalFailure(error, this.deps.logger);
     }
     return { schedule_id: row.id, triggered: true as const, overlap: policy };
+  }
+
+  /** Runs no closer together than the platform's minimum interval (a 400 naming the field). */
+  private checkTiming(timing: {
+    cron?: string | undefined;
+    interval_seconds?: number | undefined;
+  }) {
+    const minimum = this.deps.limits.minIntervalSeconds;
+    if (timing.interval_seconds !== undefined && timing.interval_seconds < minimum) {
+      throw validationError('schedule', [
+        {
+          path: 'interval_seconds',
+          message: `must be at least ${minimum}: the shortest interval between runs on this platform`,
+        },
+      ]);
+    }
+    const gap = timing.cron === undefined ? Infinity : cronShortestGapSeconds(timing.cron);
+    if (gap < minimum) {
+      throw validationError('schedule', [
+        {
+          path: 'cron',
+          message: `runs as often as every ${gap} seconds; the shortest interval between runs on this platform is ${minimum} seconds`,
+        },
+      ]);
+    }
+  }
+
+  /** A 409 when the group already has as many unpaused schedules as it may. */
+  private async checkActiveCount(em: EntityManager, groupId: string): Promise<void> {
+    const maximum = this.deps.limits.maxPerGroup;
+    const active = await em.count(ScheduleEntity, {
+      groupId,
+      paused: false,
+      syncState: { $ne: 'deleting' },
+    });
+    if (active >= maximum) {
+      throw conflict(
+        `This group already has ${active} active schedules, the most it may have (${maximum}): pause or delete one first`,
+        { active, limit: maximum },
+      );
+    }
   }
 
   /**

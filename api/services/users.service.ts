@@ -10,6 +10,7 @@ import {
 } from '../../shared/node/db/entities';
 import { hashPassword } from '../../shared/node/auth/passwords';
 import { conflict, notFound } from '../http/errors';
+import type { GroupDeletion } from './group-deletion';
 import { deleteGroupContents } from './groups.service';
 import { iso } from './serialize';
 
@@ -80,9 +81,13 @@ export async function updateUser(em: EntityManager, id: string, changes: UserCha
   return user;
 }
 
-/** Deletes the user with their personal group (and its definitions), memberships and keys. */
-export async function deleteUser(em: EntityManager, id: string): Promise<void> {
-  await em.transactional(async (tx) => {
+/** Deletes the user with their personal group (and all it owns), memberships and keys. */
+export async function deleteUser(
+  em: EntityManager,
+  id: string,
+  groups: GroupDeletion,
+): Promise<void> {
+  const removed = await em.transactional(async (tx) => {
     const user = await getUser(tx, id);
     const personal = await tx.findOne(GroupEntity, { personalOwnerId: id });
     // A shared group must keep an admin.
@@ -98,12 +103,14 @@ export async function deleteUser(em: EntityManager, id: string): Promise<void> {
         );
       }
     }
-    if (personal) await deleteGroupContents(tx, personal.id);
+    const removed = personal ? await deleteGroupContents(tx, personal.id) : undefined;
     await tx.nativeDelete(GroupMembershipEntity, { userId: id });
     await tx.nativeDelete(ApiKeyEntity, { userId: id });
     tx.remove(user);
     await tx.flush();
+    return removed;
   });
+  if (removed) await groups.afterCommit(em, removed);
 }
 
 export function serializeUser(user: User) {

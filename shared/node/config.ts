@@ -78,6 +78,10 @@ export const EnvSchema = z.object({
   KASAL_BLOB_S3_MIN_BYTES: z.coerce.number().int().min(1).default(262_144),
   KASAL_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(15),
   KASAL_MAX_START_PAYLOAD_BYTES: z.coerce.number().int().min(65_536).default(1_572_864),
+  KASAL_SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  KASAL_SCHEDULE_MAX_PER_GROUP: z.coerce.number().int().min(1).default(50),
+  KASAL_STREAMS_MAX_PER_USER: z.coerce.number().int().min(1).default(10),
+  KASAL_STREAMS_MAX_PER_GROUP: z.coerce.number().int().min(1).default(50),
 
   JWT_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   JWT_ISSUER: z.string().default('kasal'),
@@ -98,6 +102,7 @@ export const EnvSchema = z.object({
   KASAL_DEFAULT_MODEL: z.string().min(1).default('gpt-4o-mini'),
   LLM_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(240),
   LLM_STREAM: booleanFlag(true),
+  KASAL_MODELS_ALLOW_PRIVATE_NETWORKS: booleanFlag(false),
   KASAL_ENCRYPTION_KEY: optionalString.pipe(
     z
       .string()
@@ -191,6 +196,11 @@ export interface Config {
     timeoutMs: number;
     /** Stream completions, so watchers see the text as it is written. */
     stream: boolean;
+    /**
+     * Whether a group's model configs may reach loopback and private addresses. The default
+     * endpoint (`baseUrl`) is the operator's own and always may.
+     */
+    modelsAllowPrivateNetworks: boolean;
   };
   /** KASAL_ENCRYPTION_KEY as configured; see `resolveEncryptionKey`. */
   encryptionKey?: string;
@@ -201,6 +211,10 @@ export interface Config {
     variables: Record<string, string | undefined>;
   };
   webhooks: { allowPrivateNetworks: boolean };
+  /** The shortest time between a schedule's runs, and how many unpaused schedules a group has. */
+  schedules: { minIntervalSeconds: number; maxPerGroup: number };
+  /** Event streams (SSE) open at once, counted per API process. */
+  streams: { maxPerUser: number; maxPerGroup: number };
   /**
    * Temporal worker versioning: with a deployment name, workers poll as a version of it (the
    * build id, by default a hash of the workflow code) and new runs go to the current version.
@@ -315,6 +329,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       defaultModel: env.KASAL_DEFAULT_MODEL,
       timeoutMs: env.LLM_TIMEOUT_SECONDS * 1000,
       stream: env.LLM_STREAM,
+      modelsAllowPrivateNetworks: env.KASAL_MODELS_ALLOW_PRIVATE_NETWORKS,
     },
     ...(env.KASAL_ENCRYPTION_KEY && { encryptionKey: env.KASAL_ENCRYPTION_KEY }),
     tools: {
@@ -326,6 +341,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     webhooks: { allowPrivateNetworks: env.KASAL_WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
+    schedules: {
+      minIntervalSeconds: env.KASAL_SCHEDULE_MIN_INTERVAL_SECONDS,
+      maxPerGroup: env.KASAL_SCHEDULE_MAX_PER_GROUP,
+    },
+    streams: {
+      maxPerUser: env.KASAL_STREAMS_MAX_PER_USER,
+      maxPerGroup: env.KASAL_STREAMS_MAX_PER_GROUP,
+    },
     ...(env.KASAL_BLOB_S3_BUCKET && {
       blobs: {
         bucket: env.KASAL_BLOB_S3_BUCKET,

@@ -84,3 +84,72 @@ export function temporalCronExpressions(expression: string): string[] {
     `${minute} ${hour} * ${month} ${dayOfWeek}`,
   ];
 }
+
+/**
+ * The shortest time between two runs of a valid 5-field cron expression, in seconds of wall-clock
+ * time (daylight-saving shifts aside); Infinity when it never runs twice in the years looked at.
+ */
+export function cronShortestGapSeconds(expression: string): number {
+  const [minute, hour, dayOfMonth, month, dayOfWeek] = expression
+    .trim()
+    .split(/\s+/)
+    .map((text, index) => fieldValues(text, FIELDS[index] as CronField));
+  const restricted = expression
+    .trim()
+    .split(/\s+/)
+    .map((text) => text !== '*');
+  // A day's run times in minutes since midnight, in order.
+  const times = (hour ?? []).flatMap((h) => (minute ?? []).map((m) => h * 60 + m));
+  let gap = Infinity;
+  for (let index = 1; index < times.length; index++) {
+    gap = Math.min(gap, (times[index] as number) - (times[index - 1] as number));
+  }
+  // From a day's last run to the first run of the next day that runs.
+  const days = shortestDayGap({
+    daysOfMonth: new Set(dayOfMonth),
+    months: new Set(month),
+    weekdays: new Set(dayOfWeek?.map((day) => day % 7)), // 7 is Sunday too
+    // Classic cron: with both day fields restricted, a day matching either runs.
+    either: restricted[2] === true && restricted[4] === true,
+  });
+  gap = Math.min(gap, days * 1440 - (times.at(-1) ?? 0) + (times[0] ?? 0));
+  return gap * 60;
+}
+
+function fieldValues(text: string, field: CronField): number[] {
+  const values = new Set<number>();
+  for (const item of text.split(',')) {
+    const [range = '*', step] = item.split('/');
+    const bounds =
+      range === '*'
+        ? [field.min, field.max]
+        : range.split('-').map((bound) => valueOf(bound, field) as number);
+    const low = bounds[0] as number;
+    // `a/n` runs from a to the field's end, as in classic cron.
+    const high = bounds[1] ?? (step === undefined ? low : field.max);
+    for (let value = low; value <= high; value += Number(step ?? 1)) values.add(value);
+  }
+  return [...values].sort((a, b) => a - b);
+}
+
+/** Days between the closest two days that run, over eight years (two leap days). */
+function shortestDayGap(days: {
+  daysOfMonth: Set<number>;
+  months: Set<number>;
+  weekdays: Set<number>;
+  either: boolean;
+}): number {
+  const start = Date.UTC(2024, 0, 1);
+  let previous: number | undefined;
+  let shortest = Infinity;
+  for (let day = 0; day < 8 * 366 && shortest > 1; day++) {
+    const date = new Date(start + day * 86_400_000);
+    if (!days.months.has(date.getUTCMonth() + 1)) continue;
+    const byMonth = days.daysOfMonth.has(date.getUTCDate());
+    const byWeek = days.weekdays.has(date.getUTCDay());
+    if (days.either ? !byMonth && !byWeek : !byMonth || !byWeek) continue;
+    if (previous !== undefined) shortest = Math.min(shortest, day - previous);
+    previous = day;
+  }
+  return shortest;
+}

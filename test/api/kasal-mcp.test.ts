@@ -244,7 +244,8 @@ describe('Kasal as an MCP server', () => {
     const failed = await call(client, 'run_crew', { crew_id: crewId, inputs: { topic: 'x' } });
     expect(failed.isError).toBe(true);
     expect(failed.structuredContent).toMatchObject({ status: 'FAILED', finished: true });
-    expect(text(failed)).toContain('Incorrect API key');
+    expect(text(failed)).toContain('HTTP 401 (Unauthorized)');
+    expect(text(failed)).not.toContain('Incorrect API key'); // the endpoint's answer is not shown
   });
 
   it('answers 401 without credentials, and 405 to GET and DELETE', async () => {

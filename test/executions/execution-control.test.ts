@@ -139,6 +139,7 @@ describe('execution control', () => {
         provider: 'vllm',
         model: 'served-model-7b',
         base_url: `${llm.url}/v1`,
+        allow_private_networks: true, // the scripted server is on loopback
         api_key: secretKey,
       },
     });
@@ -195,6 +196,7 @@ describe('execution control', () => {
         name: 'priced-model',
         model: 'gpt-4o-mini',
         base_url: `${llm.url}/v1`,
+        allow_private_networks: true,
         input_cost_per_million_tokens: 0.15,
         output_cost_per_million_tokens: 0.6,
       },

@@ -39,7 +39,8 @@ describe.each(['postgres', 'sqlite'] as const)('structured output on %s', (datab
   const createModel = async (body: Record<string, unknown>) => {
     const created = await api.http.post('/api/v1/models', {
       token: api.adminToken,
-      body: { base_url: `${llm.url}/v1`, ...body },
+      // The scripted LLM listens on loopback: a system admin allows it for the config.
+      body: { base_url: `${llm.url}/v1`, allow_private_networks: true, ...body },
     });
     expect(created.status).toBe(201);
     return created.body;

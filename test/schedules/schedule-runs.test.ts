@@ -42,7 +42,8 @@ describe('scheduled runs', () => {
   const created: string[] = [];
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    // Runs seconds apart keep these tests short; schedule-limits.test.ts checks the default.
+    platform = await startPlatform({ KASAL_SCHEDULE_MIN_INTERVAL_SECONDS: '1' });
     ({ llm, api } = platform);
     llm.respondWith(async (request) => {
       const prompt = lastUserPrompt(request);

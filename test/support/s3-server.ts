@@ -1,6 +1,6 @@
 /**
  * A local server that speaks the part of the S3 REST API the object store uses (path-style
- * PutObject and GetObject), so the real AWS SDK client runs against it. Objects live in memory;
+ * PutObject, GetObject and DeleteObjects), so the real AWS SDK client runs against it. Objects live in memory;
  * signatures are not checked.
  */
 import { createServer, type Server } from 'node:http';
@@ -18,11 +18,24 @@ export async function startS3Server(): Promise<S3Server> {
   const objects = new Map<string, string>();
   const requests: { method: string; path: string }[] = [];
   const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/').slice(1);
+    const [pathPart = '/', query = ''] = (req.url ?? '/').split('?');
+    const path = decodeURIComponent(pathPart).slice(1);
     requests.push({ method: req.method ?? '', path });
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      if (req.method === 'POST' && new URLSearchParams(query).has('delete')) {
+        // DeleteObjects: <Delete><Object><Key>…</Key></Object>…</Delete> for the bucket `path`.
+        const bucket = path.replace(/\/$/, '');
+        const xml = decodeBody(Buffer.concat(chunks), req.headers);
+        for (const [, key = ''] of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) {
+          objects.delete(`${bucket}/${unescapeXml(key)}`);
+        }
+        res
+          .writeHead(200, { 'content-type': 'application/xml' })
+          .end('<?xml version="1.0" encoding="UTF-8"?><DeleteResult></DeleteResult>');
+        return;
+      }
       if (req.method === 'PUT') {
         objects.set(path, decodeBody(Buffer.concat(chunks), req.headers));
         res.writeHead(200, { etag: '"kasal"' }).end();
@@ -65,4 +78,9 @@ function decodeBody(body: Buffer, headers: Record<string, string | string[] | un
     offset = lineEnd + 2 + size + 2;
   }
   return Buffer.concat(parts).toString('utf8');
+}
+
+function unescapeXml(text: string): string {
+  const entities: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  return text.replace(/&(amp|lt|gt|quot|apos);/g, (_, name: string) => entities[name] ?? '');
 }

@@ -78,6 +78,31 @@ describe('loadConfig', () => {
     ).toEqual({ tracesUrl: 'http://traces:4318/custom', serviceName: 'kasal-eu' });
   });
 
+  it('limits what groups can ask of the platform, configurably', () => {
+    const defaults = loadConfig({ KASAL_HOME: home() });
+    expect(defaults.schedules).toEqual({ minIntervalSeconds: 60, maxPerGroup: 50 });
+    expect(defaults.streams).toEqual({ maxPerUser: 10, maxPerGroup: 50 });
+    expect(defaults.llm.modelsAllowPrivateNetworks).toBe(false);
+    expect(defaults.webhooks.allowPrivateNetworks).toBe(false);
+    const configured = loadConfig({
+      KASAL_HOME: home(),
+      KASAL_SCHEDULE_MIN_INTERVAL_SECONDS: '300',
+      KASAL_SCHEDULE_MAX_PER_GROUP: '5',
+      KASAL_STREAMS_MAX_PER_USER: '3',
+      KASAL_STREAMS_MAX_PER_GROUP: '20',
+      KASAL_MODELS_ALLOW_PRIVATE_NETWORKS: 'true',
+    });
+    expect(configured.schedules).toEqual({ minIntervalSeconds: 300, maxPerGroup: 5 });
+    expect(configured.streams).toEqual({ maxPerUser: 3, maxPerGroup: 20 });
+    expect(configured.llm.modelsAllowPrivateNetworks).toBe(true);
+    expect(() => loadConfig({ KASAL_SCHEDULE_MIN_INTERVAL_SECONDS: '0' })).toThrow(
+      /KASAL_SCHEDULE_MIN_INTERVAL_SECONDS/,
+    );
+    expect(() => loadConfig({ KASAL_STREAMS_MAX_PER_USER: 'many' })).toThrow(
+      /KASAL_STREAMS_MAX_PER_USER/,
+    );
+  });
+
   it('fails fast, naming each bad variable', () => {
     const attempt = () =>
       loadConfig({

@@ -1,6 +1,10 @@
 /** The 5-field cron check and the time zone check behind schedule validation. */
 import { isTimeZone } from '../../api/schemas/schedule.schema';
-import { cronProblem, temporalCronExpressions } from '../../shared/schedules/cron';
+import {
+  cronProblem,
+  cronShortestGapSeconds,
+  temporalCronExpressions,
+} from '../../shared/schedules/cron';
 
 describe('cron expressions', () => {
   it.each([
@@ -30,6 +34,28 @@ describe('cron expressions', () => {
     ['@daily * * * *', "minute field '@daily': '@daily' is not a number in 0–59"],
   ])('rejects %j: %s', (expression, problem) => {
     expect(cronProblem(expression)).toBe(problem);
+  });
+});
+
+describe('the shortest time between runs of a cron expression', () => {
+  it.each([
+    ['* * * * *', 60],
+    ['*/5 * * * *', 300],
+    ['5/20 * * * *', 1200], // :05, :25, :45, then :05 again
+    ['0 * * * *', 3600],
+    ['0 9-17/4 * * *', 4 * 3600], // 09, 13, 17 (then 09 the next day)
+    ['0,59 0,23 * * *', 60], // 23:59, then 00:00 the next day
+    ['0 7 * * MON-FRI', 86_400],
+    ['30 6 * * 0,6', 86_400], // Saturday, then Sunday
+    ['0 0 1 * MON', 86_400], // classic cron: the 1st or a Monday (e.g. Monday 31st, Tuesday 1st)
+    ['0 0 1 JAN *', 365 * 86_400],
+    ['0 0 29 2 *', 1461 * 86_400],
+  ])('%s: %d seconds', (expression, seconds) => {
+    expect(cronShortestGapSeconds(expression)).toBe(seconds);
+  });
+
+  it('is Infinity for an expression that never runs', () => {
+    expect(cronShortestGapSeconds('0 0 31 2 *')).toBe(Infinity);
   });
 });
 

@@ -36,6 +36,28 @@ export async function addressesOf(hostname: string, lookup: Lookup = lookupAll) 
   return { host, addresses: isIP(host) ? [host] : await lookup(host).catch((): string[] => []) };
 }
 
+/** A request refused because its host is, or resolves to, a private address. */
+export class PrivateAddressError extends Error {
+  override readonly name = 'PrivateAddressError';
+
+  constructor(
+    readonly host: string,
+    readonly address: string,
+  ) {
+    super(`${host} is the private or loopback address ${address}`);
+  }
+}
+
+/** The address to connect to for a host none of whose addresses is private. */
+export async function publicAddressOf(hostname: string, lookup: Lookup = lookupAll) {
+  const { host, addresses } = await addressesOf(hostname, lookup);
+  const [first] = addresses;
+  if (first === undefined) throw new Error(`could not resolve host ${host}`);
+  const blocked = addresses.find(isPrivateAddress);
+  if (blocked !== undefined) throw new PrivateAddressError(host, blocked);
+  return first;
+}
+
 /** The first private address the URL's host is or resolves to, if any. */
 export async function privateAddressOf(
   url: string,

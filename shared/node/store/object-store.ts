@@ -2,8 +2,16 @@
  * Texts in an S3-compatible object store (AWS S3, MinIO, Ceph, R2, …): the largest of what runs
  * keep by reference, when one is configured. Keys are chosen by the caller and written once.
  */
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import type { ObjectStoreSettings } from '../config';
+
+const DELETE_BATCH = 1000;
 
 export class ObjectStore {
   private readonly client: S3Client;
@@ -44,6 +52,28 @@ export class ObjectStore {
     } catch (error) {
       if (error instanceof NoSuchKey) return undefined;
       throw error;
+    }
+  }
+
+  /** Deletes objects, a thousand per request (S3's limit); throws when any is left. */
+  async delete(objectKeys: readonly string[]): Promise<void> {
+    const keys = [...new Set(objectKeys)];
+    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+      const result = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.settings.bucket,
+          Delete: {
+            Objects: keys.slice(start, start + DELETE_BATCH).map((Key) => ({ Key })),
+            Quiet: true,
+          },
+        }),
+      );
+      const [failed] = result.Errors ?? [];
+      if (failed) {
+        throw new Error(
+          `could not delete ${result.Errors?.length} objects (first: ${failed.Key}: ${failed.Code})`,
+        );
+      }
     }
   }
 

@@ -24,6 +24,11 @@ export const ModelConfigEntity = defineEntity({
     /** The model name the endpoint expects. */
     model: p.string().length(200),
     baseUrl: p.string().length(2000).nullable(),
+    /**
+     * Set by a system administrator: `baseUrl` may be a loopback or private address (a local
+     * Ollama or vLLM). Otherwise the worker refuses to connect to one.
+     */
+    allowPrivateNetworks: p.boolean().default(false),
     /** AES-256-GCM ciphertext of the API key (see shared/node/crypto/secret-box.ts). */
     apiKeyEncrypted: p.text().nullable().hidden(),
     /** Prices in USD per million tokens, for cost totals; both or neither. */
