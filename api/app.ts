@@ -28,6 +28,7 @@ import { addFlowImportRoutes } from './routes/flow-import.routes';
 import { addHitlRoutes } from './routes/hitl.routes';
 import { addGroupsRoutes } from './routes/groups.routes';
 import { addHealthRoute } from './routes/health.routes';
+import { addInvitationsRoutes } from './routes/invitations.routes';
 import { addModelsRoutes } from './routes/models.routes';
 import { addSchedulesRoutes } from './routes/schedules.routes';
 import { addUsersRoutes } from './routes/users.routes';
@@ -39,6 +40,7 @@ import { ObjectStore } from '../shared/node/store/object-store';
 import { ExecutionReconciler } from './services/execution-reconciler';
 import { ExecutionsService } from './services/executions.service';
 import { HitlService } from './services/hitl.service';
+import { LoginThrottle } from './services/login-throttle';
 import { WebhooksService } from './services/webhooks.service';
 import { McpServersService } from './services/mcp-servers.service';
 import { ModelConfigsService } from './services/model-configs.service';
@@ -49,7 +51,7 @@ import { ToolsService } from './services/tools.service';
 export const API_BASE_PATH = '/api/v1';
 
 export interface AppDeps {
-  config: Pick<Config, 'http' | 'docsEnabled' | 'temporal' | 'llm' | 'blobs'>;
+  config: Pick<Config, 'http' | 'docsEnabled' | 'temporal' | 'llm' | 'blobs' | 'auth'>;
   orm: Orm;
   logger: Logger;
   tokens: TokenService;
@@ -100,9 +102,14 @@ export function createApp(deps: AppDeps): Express {
   const router = express.Router();
   const guards = createAccessGuards(deps.tokens);
   const endpoints = new EndpointRouter(router, registry, guards, API_BASE_PATH);
-  addAuthRoutes(endpoints, deps.tokens);
-  addUsersRoutes(endpoints);
+  addAuthRoutes(endpoints, {
+    tokens: deps.tokens,
+    throttle: new LoginThrottle(deps.config.auth.login),
+    passwordPolicy: deps.config.auth.passwordPolicy,
+  });
+  addUsersRoutes(endpoints, deps.config.auth.passwordPolicy);
   addGroupsRoutes(endpoints);
+  addInvitationsRoutes(endpoints, deps.config.auth);
   addToolsRoutes(endpoints, new ToolsService(deps.secrets));
   addMcpServersRoutes(endpoints, new McpServersService(deps.secrets));
   addFlowImportRoutes(endpoints);

@@ -12,6 +12,7 @@ export const API_ERROR_CODES = {
   conflict: 'conflict',
   payloadTooLarge: 'payload_too_large',
   unsupportedMediaType: 'unsupported_media_type',
+  tooManyRequests: 'too_many_requests',
   internal: 'internal_error',
   unavailable: 'service_unavailable',
 } as const;

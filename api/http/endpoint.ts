@@ -106,6 +106,13 @@ const BODY_ERROR_RESPONSES = {
   415: 'The body is not JSON',
 } as const;
 
+const RETRY_AFTER_HEADER = {
+  'Retry-After': {
+    description: 'Seconds to wait before trying again',
+    schema: { type: 'integer' as const },
+  },
+};
+
 export class EndpointRouter {
   constructor(
     private readonly router: Router,
@@ -189,7 +196,10 @@ export class EndpointRouter {
             ...(isPublic ? { 400: ERROR_RESPONSES[400] } : ERROR_RESPONSES),
             ...(spec.body && BODY_ERROR_RESPONSES),
             ...spec.errors,
-          }).map(([code, description]) => [code, { description, ...errorBody }]),
+          }).map(([code, description]) => [
+            code,
+            { description, ...errorBody, ...(code === '429' && { headers: RETRY_AFTER_HEADER }) },
+          ]),
         ),
       },
     });

@@ -6,11 +6,12 @@ import { containsIgnoringCase } from '../../shared/node/db/filters';
 import type { EndpointRouter } from '../http/endpoint';
 import { conflict } from '../http/errors';
 import {
-  CreateUserRequestSchema,
+  createUserRequestSchema,
   IdParamsSchema,
-  UpdateUserRequestSchema,
+  updateUserRequestSchema,
   UserSchema,
 } from '../schemas/identity.schema';
+import type { PasswordPolicy } from '../../shared/node/auth/password-policy';
 import {
   createUser,
   deleteUser,
@@ -23,7 +24,7 @@ const UserListQuery = PaginationQuerySchema.extend({
   q: z.string().trim().min(1).max(200).optional().describe('Filter by email (case-insensitive)'),
 });
 
-export function addUsersRoutes(endpoints: EndpointRouter): void {
+export function addUsersRoutes(endpoints: EndpointRouter, passwordPolicy: PasswordPolicy): void {
   endpoints.add({
     method: 'get',
     path: '/users',
@@ -47,7 +48,7 @@ export function addUsersRoutes(endpoints: EndpointRouter): void {
     tags: ['Users'],
     summary: 'Create a user (with a personal group)',
     access: 'system_admin',
-    body: CreateUserRequestSchema,
+    body: createUserRequestSchema(passwordPolicy),
     subject: 'user',
     status: 201,
     response: UserSchema,
@@ -79,7 +80,7 @@ export function addUsersRoutes(endpoints: EndpointRouter): void {
     summary: 'Change a user (name, password, admin flag, disabled)',
     access: 'system_admin',
     params: IdParamsSchema,
-    body: UpdateUserRequestSchema,
+    body: updateUserRequestSchema(passwordPolicy),
     subject: 'user',
     response: UserSchema,
     errors: { 409: 'You cannot disable yourself or remove your own admin rights' },

@@ -7,6 +7,7 @@ import {
   ExecutionBlobEntity,
   FlowEntity,
   GroupEntity,
+  GroupInvitationEntity,
   GroupMembershipEntity,
   ModelConfigEntity,
   ScheduleEntity,
@@ -16,9 +17,10 @@ import {
   type Group,
   type GroupMembership,
 } from '../../shared/node/db/entities';
-import type { GroupRole } from '../../shared/roles';
+import { losesPermissions, type GroupRole } from '../../shared/roles';
 import { conflict, forbidden, notFound } from '../http/errors';
 import { iso } from './serialize';
+import { revokeTokens } from './token-revocation';
 
 export async function membershipOf(
   em: EntityManager,
@@ -85,6 +87,7 @@ export async function deleteGroupContents(em: EntityManager, groupId: string): P
   await em.nativeDelete(ConversationMessageEntity, { groupId });
   // Schedules stop starting runs now; the schedule sweep deletes them and their Temporal side.
   await em.nativeUpdate(ScheduleEntity, { groupId }, { syncState: 'deleting' });
+  await em.nativeDelete(GroupInvitationEntity, { groupId });
   await em.nativeDelete(GroupMembershipEntity, { groupId });
   await em.nativeDelete(GroupEntity, { id: groupId });
 }
@@ -113,23 +116,10 @@ export async function listMembers(em: EntityManager, groupId: string) {
   });
 }
 
-export async function addMember(
-  em: EntityManager,
-  groupId: string,
-  email: string,
-  role: GroupRole,
-) {
-  const user = await em.findOne(UserEntity, { email: email.toLowerCase() });
-  if (!user) throw notFound('User with email', email);
-  if (await membershipOf(em, groupId, user.id)) {
-    throw conflict(`'${email}' is already a member of this group`);
-  }
-  em.create(GroupMembershipEntity, { groupId, userId: user.id, role });
-  await em.flush();
-  return user;
-}
-
-/** Changes or removes a membership, refusing to leave a group without an admin. */
+/**
+ * Changes or removes a membership, refusing to leave a group without an admin. Losing a
+ * permission revokes the member's tokens, so they sign in again to the rights they now have.
+ */
 export async function changeMember(
   em: EntityManager,
   groupId: string,
@@ -142,6 +132,9 @@ export async function changeMember(
     if (membership.role === 'admin' && role !== 'admin') {
       const admins = await tx.count(GroupMembershipEntity, { groupId, role: 'admin' });
       if (admins <= 1) throw conflict('A group must keep at least one admin');
+    }
+    if (losesPermissions(membership.role, role)) {
+      revokeTokens(await tx.findOneOrFail(UserEntity, { id: userId }));
     }
     if (role === null) tx.remove(membership);
     else membership.role = role;

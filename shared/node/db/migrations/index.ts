@@ -8,6 +8,7 @@ import { Migration20261122023358_ToolsAndMcpServers } from './Migration202611220
 import { Migration20261122031500_McpTrigger } from './Migration20261122031500_McpTrigger';
 import { Migration20261122031600_Schedules } from './Migration20261122031600_Schedules';
 import { Migration20261129084336_HistoryBudget } from './Migration20261129084336_HistoryBudget';
+import { Migration20261129114409_AuthHardening } from './Migration20261129114409_AuthHardening';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121232741_Initial', class: Migration20261121232741_Initial },
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261122031500_McpTrigger', class: Migration20261122031500_McpTrigger },
   { name: 'Migration20261122031600_Schedules', class: Migration20261122031600_Schedules },
   { name: 'Migration20261129084336_HistoryBudget', class: Migration20261129084336_HistoryBudget },
+  { name: 'Migration20261129114409_AuthHardening', class: Migration20261129114409_AuthHardening },
 ];
