@@ -110,7 +110,8 @@ export function addGroupsRoutes(endpoints: EndpointRouter): void {
     path: '/groups/:id/members/:userId',
     tags,
     summary: "Change a member's role (group admins)",
-    description: "Taking a permission away revokes the member's tokens: they sign in again.",
+    description:
+      "Taking a permission away from another member revokes that member's tokens: they sign in again.",
     access: 'user',
     params: MemberParamsSchema,
     body: UpdateMemberRequestSchema,
@@ -119,7 +120,12 @@ export function addGroupsRoutes(endpoints: EndpointRouter): void {
     errors: { 409: 'The group would be left without an admin' },
     handler: async ({ req, auth, params, body }) => {
       await groupForAdmin(req.em, params.id, auth.user.id);
-      await changeMember(req.em, params.id, params.userId, body.role);
+      await changeMember(req.em, {
+        groupId: params.id,
+        userId: params.userId,
+        role: body.role,
+        actorId: auth.user.id,
+      });
       return listMembers(req.em, params.id);
     },
   });
@@ -128,7 +134,7 @@ export function addGroupsRoutes(endpoints: EndpointRouter): void {
     path: '/groups/:id/members/:userId',
     tags,
     summary: 'Remove a member (group admins), or leave the group (yourself)',
-    description: "Revokes the removed member's tokens: they sign in again.",
+    description: "Removing another member revokes that member's tokens: they sign in again.",
     access: 'user',
     params: MemberParamsSchema,
     status: 204,
@@ -138,7 +144,12 @@ export function addGroupsRoutes(endpoints: EndpointRouter): void {
       if (params.userId !== auth.user.id && membership.role !== 'admin') {
         throw forbidden('Only an admin of the group can remove other members');
       }
-      await changeMember(req.em, params.id, params.userId, null);
+      await changeMember(req.em, {
+        groupId: params.id,
+        userId: params.userId,
+        role: null,
+        actorId: auth.user.id,
+      });
     },
   });
 }

@@ -117,15 +117,15 @@ export async function listMembers(em: EntityManager, groupId: string) {
 }
 
 /**
- * Changes or removes a membership, refusing to leave a group without an admin. Losing a
- * permission revokes the member's tokens, so they sign in again to the rights they now have.
+ * Changes or removes a membership, refusing to leave a group without an admin. A member who
+ * loses a permission through someone else has their tokens revoked, so whoever holds one signs
+ * in again to the rights the member has now (members leaving or stepping down keep theirs).
  */
 export async function changeMember(
   em: EntityManager,
-  groupId: string,
-  userId: string,
-  role: GroupRole | null,
+  change: { groupId: string; userId: string; role: GroupRole | null; actorId: string },
 ): Promise<void> {
+  const { groupId, userId, role } = change;
   await em.transactional(async (tx) => {
     const membership = await membershipOf(tx, groupId, userId);
     if (!membership) throw notFound('Member', userId);
@@ -133,7 +133,7 @@ export async function changeMember(
       const admins = await tx.count(GroupMembershipEntity, { groupId, role: 'admin' });
       if (admins <= 1) throw conflict('A group must keep at least one admin');
     }
-    if (losesPermissions(membership.role, role)) {
+    if (change.actorId !== userId && losesPermissions(membership.role, role)) {
       revokeTokens(await tx.findOneOrFail(UserEntity, { id: userId }));
     }
     if (role === null) tx.remove(membership);

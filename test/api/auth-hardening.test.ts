@@ -293,6 +293,20 @@ describe.each(['postgres', 'sqlite'] as const)('authentication hardening on %s',
         403,
       );
     });
+
+    it('keeps the tokens of members who leave a group themselves', async () => {
+      const team = await api.http.post('/api/v1/groups', {
+        token: api.adminToken,
+        body: { name: 'Left team' },
+      });
+      const member = await api.createUser('leaver@kasal.test');
+      await api.addMember(team.body.id, member, 'editor');
+      const left = await api.http.delete(`/api/v1/groups/${team.body.id}/members/${member.id}`, {
+        token: member.token,
+      });
+      expect(left.status).toBe(204);
+      expect((await api.http.get('/api/v1/auth/me', { token: member.token })).status).toBe(200);
+    });
   });
 
   describe('strict token claims', () => {
