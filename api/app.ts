@@ -29,6 +29,7 @@ import { addFlowImportRoutes } from './routes/flow-import.routes';
 import { addHitlRoutes } from './routes/hitl.routes';
 import { addGroupsRoutes } from './routes/groups.routes';
 import { addHealthRoute } from './routes/health.routes';
+import { addInvitationsRoutes } from './routes/invitations.routes';
 import { addModelsRoutes } from './routes/models.routes';
 import { addSchedulesRoutes } from './routes/schedules.routes';
 import { addUsersRoutes } from './routes/users.routes';
@@ -41,6 +42,7 @@ import { ExecutionReconciler } from './services/execution-reconciler';
 import { ExecutionsService } from './services/executions.service';
 import { GroupDeletion } from './services/group-deletion';
 import { HitlService } from './services/hitl.service';
+import { LoginThrottle } from './services/login-throttle';
 import { WebhooksService } from './services/webhooks.service';
 import { McpServersService } from './services/mcp-servers.service';
 import { ModelConfigsService } from './services/model-configs.service';
@@ -54,7 +56,15 @@ export const API_BASE_PATH = '/api/v1';
 export interface AppDeps {
   config: Pick<
     Config,
-    'http' | 'docsEnabled' | 'temporal' | 'llm' | 'blobs' | 'webhooks' | 'schedules' | 'streams'
+    | 'http'
+    | 'docsEnabled'
+    | 'temporal'
+    | 'llm'
+    | 'blobs'
+    | 'webhooks'
+    | 'schedules'
+    | 'streams'
+    | 'auth'
   >;
   orm: Orm;
   logger: Logger;
@@ -109,9 +119,14 @@ export function createApp(deps: AppDeps): Express {
     logger: deps.logger,
   });
   const groupDeletion = new GroupDeletion({ sync: scheduleSync, objects, logger: deps.logger });
-  addAuthRoutes(endpoints, deps.tokens);
-  addUsersRoutes(endpoints, groupDeletion);
+  addAuthRoutes(endpoints, {
+    tokens: deps.tokens,
+    throttle: new LoginThrottle(deps.config.auth.login),
+    passwordPolicy: deps.config.auth.passwordPolicy,
+  });
+  addUsersRoutes(endpoints, groupDeletion, deps.config.auth.passwordPolicy);
   addGroupsRoutes(endpoints, groupDeletion);
+  addInvitationsRoutes(endpoints, deps.config.auth);
   addToolsRoutes(endpoints, new ToolsService(deps.secrets));
   addMcpServersRoutes(endpoints, new McpServersService(deps.secrets));
   const runLimits = { maxStartPayloadBytes: deps.config.temporal.maxStartPayloadBytes };

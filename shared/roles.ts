@@ -15,3 +15,8 @@ const PERMISSIONS: Record<GroupRole, readonly Permission[]> = {
 export function roleAllows(role: GroupRole, permission: Permission): boolean {
   return PERMISSIONS[role].includes(permission);
 }
+
+/** True when going from `from` to `to` (null: no membership) takes away any permission. */
+export function losesPermissions(from: GroupRole, to: GroupRole | null): boolean {
+  return PERMISSIONS[from].some((permission) => to === null || !roleAllows(to, permission));
+}

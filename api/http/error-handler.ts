@@ -86,8 +86,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const apiError = toApiError(error);
     if (apiError) {
-      if (apiError.headers) res.set(apiError.headers);
-      res.status(apiError.status).json(apiError.toBody());
+      res.set(apiError.headers).status(apiError.status).json(apiError.toBody());
       return;
     }
     logger.error({ err: error, reqId: req.id }, 'unhandled error');

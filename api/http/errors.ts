@@ -7,8 +7,8 @@ export class ApiError extends Error {
     readonly code: ApiErrorCode,
     message: string,
     readonly details?: unknown,
-    /** Response headers that go with it, e.g. `Retry-After`. */
-    readonly headers?: Record<string, string>,
+    /** Response headers that belong to this error, e.g. `Retry-After`. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -51,8 +51,16 @@ export const notFound = (what: string, id?: string) =>
 export const conflict = (message: string, details?: unknown) =>
   new ApiError(409, API_ERROR_CODES.conflict, message, details);
 
-/** A 429 with `Retry-After`: the caller is using more than its share; try again later. */
-export const tooManyRequests = (message: string, retryAfterSeconds: number, details?: unknown) =>
-  new ApiError(429, API_ERROR_CODES.tooManyRequests, message, details, {
-    'Retry-After': String(retryAfterSeconds),
-  });
+/** A 429 that says when to come back, in `Retry-After` and in `details.retry_after_seconds`. */
+export const tooManyRequests = (
+  message: string,
+  retryAfterSeconds: number,
+  details?: Record<string, unknown>,
+) =>
+  new ApiError(
+    429,
+    API_ERROR_CODES.tooManyRequests,
+    message,
+    { ...details, retry_after_seconds: retryAfterSeconds },
+    { 'Retry-After': String(retryAfterSeconds) },
+  );

@@ -1,8 +1,10 @@
-/** `/groups`: workspaces and their members. Non-members get 404, members without admin 403. */
+/**
+ * `/groups`: workspaces and their members. Non-members get 404, members without admin 403.
+ * Members join by invitation only (invitations.routes.ts).
+ */
 import { z } from 'zod';
 import type { EndpointRouter } from '../http/endpoint';
 import {
-  AddMemberRequestSchema,
   GroupRequestSchema,
   GroupSchema,
   IdParamsSchema,
@@ -11,7 +13,6 @@ import {
   UpdateMemberRequestSchema,
 } from '../schemas/identity.schema';
 import {
-  addMember,
   changeMember,
   createGroup,
   groupForAdmin,
@@ -107,35 +108,26 @@ export function addGroupsRoutes(endpoints: EndpointRouter, deletion: GroupDeleti
     },
   });
   endpoints.add({
-    method: 'post',
-    path: '/groups/:id/members',
-    tags,
-    summary: 'Add a user to a group by email (group admins)',
-    access: 'user',
-    params: IdParamsSchema,
-    body: AddMemberRequestSchema,
-    subject: 'member',
-    status: 201,
-    response: z.array(MemberSchema),
-    handler: async ({ req, auth, params, body }) => {
-      await groupForAdmin(req.em, params.id, auth.user.id);
-      await addMember(req.em, params.id, body.email, body.role);
-      return listMembers(req.em, params.id);
-    },
-  });
-  endpoints.add({
     method: 'patch',
     path: '/groups/:id/members/:userId',
     tags,
     summary: "Change a member's role (group admins)",
+    description:
+      "Taking a permission away from another member revokes that member's tokens: they sign in again.",
     access: 'user',
     params: MemberParamsSchema,
     body: UpdateMemberRequestSchema,
     subject: 'member',
     response: z.array(MemberSchema),
+    errors: { 409: 'The group would be left without an admin' },
     handler: async ({ req, auth, params, body }) => {
       await groupForAdmin(req.em, params.id, auth.user.id);
-      await changeMember(req.em, params.id, params.userId, body.role);
+      await changeMember(req.em, {
+        groupId: params.id,
+        userId: params.userId,
+        role: body.role,
+        actorId: auth.user.id,
+      });
       return listMembers(req.em, params.id);
     },
   });
@@ -144,15 +136,22 @@ export function addGroupsRoutes(endpoints: EndpointRouter, deletion: GroupDeleti
     path: '/groups/:id/members/:userId',
     tags,
     summary: 'Remove a member (group admins), or leave the group (yourself)',
+    description: "Removing another member revokes that member's tokens: they sign in again.",
     access: 'user',
     params: MemberParamsSchema,
     status: 204,
+    errors: { 409: 'The group would be left without an admin' },
     handler: async ({ req, auth, params }) => {
       const { membership } = await groupForMember(req.em, params.id, auth.user.id);
       if (params.userId !== auth.user.id && membership.role !== 'admin') {
         throw forbidden('Only an admin of the group can remove other members');
       }
-      await changeMember(req.em, params.id, params.userId, null);
+      await changeMember(req.em, {
+        groupId: params.id,
+        userId: params.userId,
+        role: null,
+        actorId: auth.user.id,
+      });
     },
   });
 }

@@ -7,11 +7,12 @@ import type { EndpointRouter } from '../http/endpoint';
 import type { GroupDeletion } from '../services/group-deletion';
 import { conflict } from '../http/errors';
 import {
-  CreateUserRequestSchema,
+  createUserRequestSchema,
   IdParamsSchema,
-  UpdateUserRequestSchema,
+  updateUserRequestSchema,
   UserSchema,
 } from '../schemas/identity.schema';
+import type { PasswordPolicy } from '../../shared/node/auth/password-policy';
 import {
   createUser,
   deleteUser,
@@ -24,7 +25,11 @@ const UserListQuery = PaginationQuerySchema.extend({
   q: z.string().trim().min(1).max(200).optional().describe('Filter by email (case-insensitive)'),
 });
 
-export function addUsersRoutes(endpoints: EndpointRouter, groups: GroupDeletion): void {
+export function addUsersRoutes(
+  endpoints: EndpointRouter,
+  groups: GroupDeletion,
+  passwordPolicy: PasswordPolicy,
+): void {
   endpoints.add({
     method: 'get',
     path: '/users',
@@ -48,7 +53,7 @@ export function addUsersRoutes(endpoints: EndpointRouter, groups: GroupDeletion)
     tags: ['Users'],
     summary: 'Create a user (with a personal group)',
     access: 'system_admin',
-    body: CreateUserRequestSchema,
+    body: createUserRequestSchema(passwordPolicy),
     subject: 'user',
     status: 201,
     response: UserSchema,
@@ -80,7 +85,7 @@ export function addUsersRoutes(endpoints: EndpointRouter, groups: GroupDeletion)
     summary: 'Change a user (name, password, admin flag, disabled)',
     access: 'system_admin',
     params: IdParamsSchema,
-    body: UpdateUserRequestSchema,
+    body: updateUserRequestSchema(passwordPolicy),
     subject: 'user',
     response: UserSchema,
     errors: { 409: 'You cannot disable yourself or remove your own admin rights' },

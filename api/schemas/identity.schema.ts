@@ -1,17 +1,29 @@
 /** Request and response bodies of the identity endpoints: auth, users, groups, API keys. */
 import { z } from 'zod';
 import { GROUP_ROLES } from '../../shared/roles';
+import {
+  PASSWORD_MAX_LENGTH,
+  passwordSchema,
+  type PasswordPolicy,
+} from '../../shared/node/auth/password-policy';
 
 const Email = z
   .email()
   .max(320)
   .transform((value) => value.toLowerCase());
-const Password = z.string().min(8, 'must be at least 8 characters').max(200);
 const DisplayName = z.string().trim().min(1).max(200);
 
 export const LoginRequestSchema = z
-  .strictObject({ email: Email, password: z.string().min(1).max(200) })
+  .strictObject({ email: Email, password: z.string().min(1).max(PASSWORD_MAX_LENGTH) })
   .meta({ id: 'LoginRequest' });
+
+export const changePasswordRequestSchema = (policy: PasswordPolicy) =>
+  z
+    .strictObject({
+      current_password: z.string().min(1).max(PASSWORD_MAX_LENGTH),
+      new_password: passwordSchema(policy),
+    })
+    .meta({ id: 'ChangePasswordRequest' });
 
 export const TokenResponseSchema = z
   .object({
@@ -37,23 +49,30 @@ export const UserSchema = z
   })
   .meta({ id: 'User' });
 
-export const CreateUserRequestSchema = z
-  .strictObject({
-    email: Email,
-    password: Password,
-    display_name: DisplayName.optional(),
-    is_system_admin: z.boolean().default(false),
-  })
-  .meta({ id: 'CreateUserRequest' });
+export const createUserRequestSchema = (policy: PasswordPolicy) =>
+  z
+    .strictObject({
+      email: Email,
+      password: passwordSchema(policy),
+      display_name: DisplayName.optional(),
+      is_system_admin: z.boolean().default(false),
+    })
+    .meta({ id: 'CreateUserRequest' });
 
-export const UpdateUserRequestSchema = z
-  .strictObject({
-    display_name: DisplayName.optional(),
-    password: Password.optional(),
-    is_system_admin: z.boolean().optional(),
-    disabled: z.boolean().optional(),
-  })
-  .meta({ id: 'UpdateUserRequest' });
+export const updateUserRequestSchema = (policy: PasswordPolicy) =>
+  z
+    .strictObject({
+      display_name: DisplayName.optional(),
+      password: passwordSchema(policy)
+        .optional()
+        .describe("A new password; revokes the user's tokens"),
+      is_system_admin: z
+        .boolean()
+        .optional()
+        .describe("Taking the flag away revokes the user's tokens"),
+      disabled: z.boolean().optional().describe("Disabling revokes the user's tokens"),
+    })
+    .meta({ id: 'UpdateUserRequest' });
 
 export const GroupSchema = z
   .object({
@@ -80,13 +99,29 @@ export const MemberSchema = z
   })
   .meta({ id: 'GroupMember' });
 
-export const AddMemberRequestSchema = z
-  .strictObject({ email: Email, role: GroupRoleSchema })
-  .meta({ id: 'AddMemberRequest' });
-
 export const UpdateMemberRequestSchema = z
   .strictObject({ role: GroupRoleSchema })
   .meta({ id: 'UpdateMemberRequest' });
+
+export const InviteRequestSchema = z
+  .strictObject({
+    email: Email.describe('Whoever signs in with this email may accept'),
+    role: GroupRoleSchema,
+  })
+  .meta({ id: 'InviteRequest' });
+
+export const InvitationSchema = z
+  .object({
+    id: z.uuid(),
+    group_id: z.uuid(),
+    group_name: z.string(),
+    email: z.string(),
+    role: GroupRoleSchema,
+    invited_by: z.string().nullable().describe("The inviter's email (null once they are gone)"),
+    created_at: z.string(),
+    expires_at: z.string(),
+  })
+  .meta({ id: 'Invitation' });
 
 export const MeSchema = z
   .object({ user: UserSchema, groups: z.array(GroupSchema), current_group_id: z.uuid() })
@@ -117,3 +152,4 @@ export const CreateApiKeyRequestSchema = z
 
 export const IdParamsSchema = z.object({ id: z.uuid() });
 export const MemberParamsSchema = z.object({ id: z.uuid(), userId: z.uuid() });
+export const InvitationParamsSchema = z.object({ id: z.uuid(), invitationId: z.uuid() });

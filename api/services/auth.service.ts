@@ -2,28 +2,72 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { UserEntity, ApiKeyEntity, type User } from '../../shared/node/db/entities';
 import { hashApiKey, looksLikeApiKey } from '../../shared/node/auth/api-keys';
-import { hashPassword, verifyPassword } from '../../shared/node/auth/passwords';
+import { hashPassword, needsRehash, verifyPassword } from '../../shared/node/auth/passwords';
 import { InvalidTokenError, type TokenService } from '../../shared/node/auth/tokens';
-import { unauthorized } from '../http/errors';
+import { conflict, unauthorized, validationError } from '../http/errors';
 import type { AuthContext } from '../http/request-context';
+import type { LoginThrottle } from './login-throttle';
+import { revokeTokens } from './token-revocation';
 import { createUser } from './users.service';
 
+export interface SignInDeps {
+  tokens: TokenService;
+  throttle: LoginThrottle;
+}
+
+let decoy: Promise<string> | undefined;
 /** Compared against when the email is unknown, so timing does not reveal which emails exist. */
-const decoyHash = hashPassword('kasal-decoy-password');
+const decoyHash = () => (decoy ??= hashPassword('kasal-decoy-password'));
 
 export async function login(
   em: EntityManager,
-  tokens: TokenService,
-  email: string,
-  password: string,
+  deps: SignInDeps,
+  credentials: { email: string; password: string; address: string | undefined },
 ) {
-  const user = await em.findOne(UserEntity, { email: email.toLowerCase() });
+  const email = credentials.email.toLowerCase();
+  const attempt = await deps.throttle.begin(em, { email, address: credentials.address });
+  const user = await em.findOne(UserEntity, { email });
   const valid = user?.passwordHash
-    ? await verifyPassword(password, user.passwordHash)
-    : await verifyPassword(password, await decoyHash).then(() => false);
-  if (!user || !valid || user.disabled) throw unauthorized('Invalid email or password');
+    ? await verifyPassword(credentials.password, user.passwordHash)
+    : await verifyPassword(credentials.password, await decoyHash()).then(() => false);
+  if (!user?.passwordHash || !valid || user.disabled) {
+    throw unauthorized('Invalid email or password');
+  }
+  await attempt.succeeded();
+  // Hashes made with older parameters are replaced while the password is at hand.
+  if (needsRehash(user.passwordHash)) user.passwordHash = await hashPassword(credentials.password);
   user.lastLoginAt = new Date();
   await em.flush();
+  return tokenResponse(deps.tokens, user);
+}
+
+/**
+ * Changes the caller's own password, checking the current one (throttled like sign-in), and
+ * revokes every token issued before; the answer carries a new one.
+ */
+export async function changeOwnPassword(
+  em: EntityManager,
+  deps: SignInDeps,
+  user: User,
+  change: { currentPassword: string; newPassword: string; address: string | undefined },
+) {
+  if (!user.passwordHash) {
+    throw conflict('This account signs in through the identity provider and has no password');
+  }
+  const attempt = await deps.throttle.begin(em, { email: user.email, address: change.address });
+  if (!(await verifyPassword(change.currentPassword, user.passwordHash))) {
+    throw validationError('password change', [
+      { path: 'current_password', message: 'is not your current password' },
+    ]);
+  }
+  await attempt.succeeded();
+  user.passwordHash = await hashPassword(change.newPassword);
+  revokeTokens(user);
+  await em.flush();
+  return tokenResponse(deps.tokens, user);
+}
+
+async function tokenResponse(tokens: TokenService, user: User) {
   const { token, expiresIn } = await tokens.issue(user);
   return { access_token: token, token_type: 'bearer' as const, expires_in: expiresIn };
 }
@@ -55,11 +99,16 @@ export async function authenticate(
     throw error;
   }
   if (verified.source === 'external') {
-    const user = await externalUser(em, verified.email as string, verified.name);
+    const user = await externalUser(em, verified.email, verified.name);
     return { user: activeUser(user), method: 'external_jwt' };
   }
-  const user = await em.findOne(UserEntity, { id: verified.subject });
-  return { user: activeUser(user), method: 'jwt' };
+  const user = activeUser(await em.findOne(UserEntity, { id: verified.subject }));
+  if (user.tokenVersion !== verified.version) {
+    throw unauthorized(
+      'Invalid token: it was revoked when the password, roles or status of the account changed; sign in again',
+    );
+  }
+  return { user, method: 'jwt' };
 }
 
 async function authenticateApiKey(em: EntityManager, key: string): Promise<AuthContext> {

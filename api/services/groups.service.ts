@@ -12,9 +12,10 @@ import {
   type GroupMembership,
 } from '../../shared/node/db/entities';
 import { FINAL_STATUSES } from '../../shared/plan/execution-state';
-import type { GroupRole } from '../../shared/roles';
+import { losesPermissions, type GroupRole } from '../../shared/roles';
 import { conflict, forbidden, notFound } from '../http/errors';
 import { iso } from './serialize';
+import { revokeTokens } from './token-revocation';
 
 export async function membershipOf(
   em: EntityManager,
@@ -138,35 +139,25 @@ export async function listMembers(em: EntityManager, groupId: string) {
   });
 }
 
-export async function addMember(
-  em: EntityManager,
-  groupId: string,
-  email: string,
-  role: GroupRole,
-) {
-  const user = await em.findOne(UserEntity, { email: email.toLowerCase() });
-  if (!user) throw notFound('User with email', email);
-  if (await membershipOf(em, groupId, user.id)) {
-    throw conflict(`'${email}' is already a member of this group`);
-  }
-  em.create(GroupMembershipEntity, { groupId, userId: user.id, role });
-  await em.flush();
-  return user;
-}
-
-/** Changes or removes a membership, refusing to leave a group without an admin. */
+/**
+ * Changes or removes a membership, refusing to leave a group without an admin. A member who
+ * loses a permission through someone else has their tokens revoked, so whoever holds one signs
+ * in again to the rights the member has now (members leaving or stepping down keep theirs).
+ */
 export async function changeMember(
   em: EntityManager,
-  groupId: string,
-  userId: string,
-  role: GroupRole | null,
+  change: { groupId: string; userId: string; role: GroupRole | null; actorId: string },
 ): Promise<void> {
+  const { groupId, userId, role } = change;
   await em.transactional(async (tx) => {
     const membership = await membershipOf(tx, groupId, userId);
     if (!membership) throw notFound('Member', userId);
     if (membership.role === 'admin' && role !== 'admin') {
       const admins = await tx.count(GroupMembershipEntity, { groupId, role: 'admin' });
       if (admins <= 1) throw conflict('A group must keep at least one admin');
+    }
+    if (change.actorId !== userId && losesPermissions(membership.role, role)) {
+      revokeTokens(await tx.findOneOrFail(UserEntity, { id: userId }));
     }
     if (role === null) tx.remove(membership);
     else membership.role = role;

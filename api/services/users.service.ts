@@ -13,6 +13,7 @@ import { conflict, notFound } from '../http/errors';
 import type { GroupDeletion } from './group-deletion';
 import { deleteGroupContents } from './groups.service';
 import { iso } from './serialize';
+import { revokeTokens } from './token-revocation';
 
 export interface NewUser {
   email: string;
@@ -71,12 +72,18 @@ export interface UserChanges {
   disabled?: boolean | undefined;
 }
 
+/** Applies an administrator's changes; a new password, a lost admin flag or disabling revoke. */
 export async function updateUser(em: EntityManager, id: string, changes: UserChanges) {
   const user = await getUser(em, id);
+  const revokes =
+    changes.password !== undefined ||
+    (changes.is_system_admin === false && user.isSystemAdmin) ||
+    (changes.disabled === true && !user.disabled);
   if (changes.display_name !== undefined) user.displayName = changes.display_name;
   if (changes.password !== undefined) user.passwordHash = await hashPassword(changes.password);
   if (changes.is_system_admin !== undefined) user.isSystemAdmin = changes.is_system_admin;
   if (changes.disabled !== undefined) user.disabled = changes.disabled;
+  if (revokes) revokeTokens(user);
   await em.flush();
   return user;
 }

@@ -8,6 +8,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { HistoryLimits } from '../plan/execution-state';
 import { DEFAULT_TASK_QUEUE } from '../task-queues';
+import {
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH_FLOOR,
+  passwordSchema,
+  type PasswordPolicy,
+} from './auth/password-policy';
 
 const booleanFlag = (fallback: boolean) =>
   z
@@ -91,11 +97,21 @@ export const EnvSchema = z.object({
   JWKS_ISSUER: optionalString,
   JWKS_AUDIENCE: optionalString,
   JWKS_EMAIL_CLAIM: z.string().default('email'),
+  KASAL_PASSWORD_MIN_LENGTH: z.coerce
+    .number()
+    .int()
+    .min(PASSWORD_MIN_LENGTH_FLOOR)
+    .max(PASSWORD_MAX_LENGTH)
+    .default(12),
+  KASAL_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  KASAL_LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(50),
+  KASAL_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  KASAL_LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(60),
+  KASAL_LOGIN_MAX_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(3600),
+  KASAL_INVITATION_EXPIRES_IN_DAYS: z.coerce.number().int().min(1).max(365).default(14),
 
   KASAL_ADMIN_EMAIL: z.email().default('admin@kasal.local'),
-  KASAL_ADMIN_PASSWORD: optionalString.pipe(
-    z.string().min(8, 'must be at least 8 characters').optional(),
-  ),
+  KASAL_ADMIN_PASSWORD: optionalString,
 
   OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
   OPENAI_API_KEY: optionalString,
@@ -187,6 +203,11 @@ export interface Config {
     audience: string;
     expiresInSeconds: number;
     jwks?: { url: string; issuer?: string; audience?: string; emailClaim: string };
+    /** What new passwords must be (see shared/node/auth/password-policy.ts). */
+    passwordPolicy: PasswordPolicy;
+    login: LoginThrottleSettings;
+    /** How long a group invitation waits for its invitee. */
+    invitationTtlMs: number;
   };
   admin: { email: string; password?: string };
   llm: {
@@ -229,6 +250,18 @@ export interface Config {
   telemetry: { tracesUrl?: string; serviceName?: string };
 }
 
+/**
+ * Failed sign-ins allowed per account and per client address within `windowMs`; past that,
+ * sign-in is refused for `lockoutMs`, doubling with each lockout in a row up to `maxLockoutMs`.
+ */
+export interface LoginThrottleSettings {
+  maxFailuresPerAccount: number;
+  maxFailuresPerAddress: number;
+  windowMs: number;
+  lockoutMs: number;
+  maxLockoutMs: number;
+}
+
 export interface ObjectStoreSettings {
   bucket: string;
   endpoint?: string;
@@ -253,6 +286,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const env = parsed.data;
+  const passwordPolicy = { minLength: env.KASAL_PASSWORD_MIN_LENGTH };
+  const adminPassword =
+    env.KASAL_ADMIN_PASSWORD && passwordSchema(passwordPolicy).safeParse(env.KASAL_ADMIN_PASSWORD);
+  if (adminPassword && !adminPassword.success) {
+    throw new ConfigError(
+      adminPassword.error.issues.map((issue) => `KASAL_ADMIN_PASSWORD: ${issue.message}`),
+    );
+  }
+  if (env.KASAL_LOGIN_MAX_LOCKOUT_SECONDS < env.KASAL_LOGIN_LOCKOUT_SECONDS) {
+    throw new ConfigError([
+      'KASAL_LOGIN_MAX_LOCKOUT_SECONDS: must not be less than KASAL_LOGIN_LOCKOUT_SECONDS',
+    ]);
+  }
   const home = path.resolve(env.KASAL_HOME ?? path.join(process.cwd(), '.kasal'));
   const databaseType = env.DATABASE_TYPE ?? (env.DATABASE_URL ? 'postgres' : 'sqlite');
   if (databaseType === 'postgres' && !env.DATABASE_URL) {
@@ -318,6 +364,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
           emailClaim: env.JWKS_EMAIL_CLAIM,
         },
       }),
+      passwordPolicy,
+      login: {
+        maxFailuresPerAccount: env.KASAL_LOGIN_MAX_FAILURES,
+        maxFailuresPerAddress: env.KASAL_LOGIN_MAX_FAILURES_PER_ADDRESS,
+        windowMs: env.KASAL_LOGIN_WINDOW_SECONDS * 1000,
+        lockoutMs: env.KASAL_LOGIN_LOCKOUT_SECONDS * 1000,
+        maxLockoutMs: env.KASAL_LOGIN_MAX_LOCKOUT_SECONDS * 1000,
+      },
+      invitationTtlMs: env.KASAL_INVITATION_EXPIRES_IN_DAYS * 24 * 60 * 60 * 1000,
     },
     admin: {
       email: env.KASAL_ADMIN_EMAIL,

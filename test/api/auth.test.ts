@@ -16,7 +16,8 @@ async function kasalToken(
   subject: string,
   options: { expiresAt?: number; key?: Uint8Array; issuer?: string; audience?: string } = {},
 ) {
-  return new SignJWT({})
+  // `ver` 0: the token version of a user whose tokens were never revoked.
+  return new SignJWT({ ver: 0 })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(subject)
     .setIssuer(options.issuer ?? 'kasal')

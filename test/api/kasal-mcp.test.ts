@@ -315,10 +315,7 @@ describe('Kasal as an MCP server', () => {
       body: { name: 'MCP team' },
     });
     const teamId: string = team.body.id;
-    await api.http.post(`/api/v1/groups/${teamId}/members`, {
-      token: api.adminToken,
-      body: { email: 'bob-mcp@kasal.test', role: 'viewer' },
-    });
+    await api.addMember(teamId, bob, 'viewer');
     const teamCrew = await api.http.post('/api/v1/crews', {
       token: api.adminToken,
       groupId: teamId,

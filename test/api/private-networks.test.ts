@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ModelConfigEntity } from '../../shared/node/db/entities';
 import { FINAL_STATUSES } from '../../shared/plan/execution-state';
-import { startApi } from '../support/api-harness';
+import { ADMIN_EMAIL, startApi } from '../support/api-harness';
 import type { DatabaseType } from '../support/databases';
 import { finishedExecution, startPlatform, type Platform } from '../support/platform';
 import { waitFor } from '../support/processes';
@@ -109,10 +109,12 @@ describe.each<DatabaseType>(['postgres', 'sqlite'])('private networks on %s', (d
       token: alice.token,
       body: { name: `Team ${database}` },
     });
-    await api.http.post(`/api/v1/groups/${team.body.id}/members`, {
-      token: alice.token,
-      body: { email: 'admin@kasal.test', role: 'admin' },
-    });
+    await api.addMember(
+      team.body.id,
+      { email: ADMIN_EMAIL, token: api.adminToken },
+      'admin',
+      alice.token,
+    );
     const shared = await saveModel(
       api.adminToken,
       { name: 'local', base_url: inside, allow_private_networks: true },

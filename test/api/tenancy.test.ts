@@ -1,12 +1,12 @@
 /** Groups, roles and isolation: another group's resources answer 404, missing rights 403. */
-import { startApi, type ApiHarness } from '../support/api-harness';
+import { startApi, type ApiHarness, type TestUser } from '../support/api-harness';
 
 const agentBody = { role: 'Analyst', goal: 'Analyse' };
 
 describe('groups and roles', () => {
   let api: ApiHarness;
-  let alice: { id: string; token: string; personalGroupId: string };
-  let bob: { id: string; token: string; personalGroupId: string };
+  let alice: TestUser;
+  let bob: TestUser;
 
   beforeAll(async () => {
     api = await startApi('postgres');
@@ -78,17 +78,25 @@ describe('groups and roles', () => {
     expect(shared.status).toBe(201);
     expect(shared.body.group_id).toBe(groupId);
 
-    const added = await api.http.post(`/api/v1/groups/${groupId}/members`, {
+    // Bob joins by accepting Alice's invitation; inviting a member again is a conflict.
+    const invited = await api.http.post(`/api/v1/groups/${groupId}/invitations`, {
       token: alice.token,
       body: { email: 'bob@kasal.test', role: 'viewer' },
     });
-    expect(added.status).toBe(201);
-    expect(added.body).toEqual(
+    expect(invited.status).toBe(201);
+    expect(
+      (await api.http.post(`/api/v1/invitations/${invited.body.id}/accept`, { token: bob.token }))
+        .status,
+    ).toBe(200);
+    const members = await api.http.get(`/api/v1/groups/${groupId}/members`, {
+      token: alice.token,
+    });
+    expect(members.body).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ email: 'bob@kasal.test', role: 'viewer' }),
       ]),
     );
-    const again = await api.http.post(`/api/v1/groups/${groupId}/members`, {
+    const again = await api.http.post(`/api/v1/groups/${groupId}/invitations`, {
       token: alice.token,
       body: { email: 'bob@kasal.test', role: 'viewer' },
     });
@@ -144,11 +152,13 @@ describe('groups and roles', () => {
     });
     expect(lastAdmin.status).toBe(409);
 
-    // removing Bob takes his access away
+    // removing Bob takes his access away (and revokes his token: he signs in again)
     expect(
       (await api.http.delete(`/api/v1/groups/${groupId}/members/${bob.id}`, { token: alice.token }))
         .status,
     ).toBe(204);
+    expect((await api.http.get('/api/v1/agents', { token: bob.token, groupId })).status).toBe(401);
+    bob.token = await api.login('bob@kasal.test', 'user-password-123');
     expect((await api.http.get('/api/v1/agents', { token: bob.token, groupId })).status).toBe(403);
     expect((await api.http.get(`/api/v1/groups/${groupId}`, { token: bob.token })).status).toBe(
       404,
@@ -188,7 +198,7 @@ describe('groups and roles', () => {
 
     const duplicate = await api.http.post('/api/v1/users', {
       token: api.adminToken,
-      body: { email: 'alice@kasal.test', password: 'another-password' },
+      body: { email: 'alice@kasal.test', password: 'another-password-456' },
     });
     expect(duplicate.status).toBe(409);
     const weak = await api.http.post('/api/v1/users', {

@@ -352,15 +352,8 @@ describe('execution control', () => {
     const groupId: string = team.body.id;
     const viewer = await api.createUser('viewer-runner@kasal.test');
     const operator = await api.createUser('operator-runner@kasal.test');
-    for (const [email, role] of [
-      ['viewer-runner@kasal.test', 'viewer'],
-      ['operator-runner@kasal.test', 'operator'],
-    ]) {
-      await api.http.post(`/api/v1/groups/${groupId}/members`, {
-        token: api.adminToken,
-        body: { email, role },
-      });
-    }
+    await api.addMember(groupId, viewer, 'viewer');
+    await api.addMember(groupId, operator, 'operator');
     llm.respondWith(() => ({ content: 'ran' }));
     const body = { crew: twoTaskCrew() };
     const asViewer = await api.http.post('/api/v1/executions', {

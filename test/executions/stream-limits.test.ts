@@ -64,7 +64,7 @@ describe.each<DatabaseType>(['postgres', 'sqlite'])('event stream limits on %s',
         code: 'too_many_requests',
         message:
           'You already have 2 event streams open, the most one user may (2): close one first',
-        details: { open: 2, limit: 2, per: 'user' },
+        details: { open: 2, limit: 2, per: 'user', retry_after_seconds: 5 },
       },
     });
     // An execution's own stream counts the same; an unknown execution is still a 404.
@@ -86,11 +86,7 @@ describe.each<DatabaseType>(['postgres', 'sqlite'])('event stream limits on %s',
       token: bob.token,
       body: { name: 'Watchers' },
     });
-    const added = await api.http.post(`/api/v1/groups/${team.body.id}/members`, {
-      token: bob.token,
-      body: { email: `carol-${database}@kasal.test`, role: 'viewer' },
-    });
-    expect(added.status).toBe(201);
+    await api.addMember(team.body.id, carol, 'viewer', bob.token);
 
     const watch = (user: { token: string }) => openStream(user.token, undefined, team.body.id);
     expect((await watch(bob)).status).toBe(200);

@@ -238,15 +238,8 @@ describe('human in the loop', () => {
       body: { name: 'Reviewers' },
     });
     const groupId: string = team.body.id;
-    for (const [email, role] of [
-      ['approver@kasal.test', 'operator'],
-      ['viewer-hitl@kasal.test', 'viewer'],
-    ]) {
-      await api.http.post(`/api/v1/groups/${groupId}/members`, {
-        token: api.adminToken,
-        body: { email, role },
-      });
-    }
+    await api.addMember(groupId, approver, 'operator');
+    await api.addMember(groupId, viewer, 'viewer');
     const started = await api.http.post('/api/v1/executions', {
       token: api.adminToken,
       groupId,

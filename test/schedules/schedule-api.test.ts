@@ -145,16 +145,8 @@ describe('the schedules API', () => {
     const groupId = team.body.id as string;
     const viewer = await api.createUser('viewer@kasal.test');
     const operator = await api.createUser('operator@kasal.test');
-    for (const [email, role] of [
-      ['viewer@kasal.test', 'viewer'],
-      ['operator@kasal.test', 'operator'],
-    ]) {
-      const added = await api.http.post(`/api/v1/groups/${groupId}/members`, {
-        token: alice.token,
-        body: { email, role },
-      });
-      expect(added.status).toBe(201);
-    }
+    await api.addMember(groupId, viewer, 'viewer', alice.token);
+    await api.addMember(groupId, operator, 'operator', alice.token);
     const teamCrew = await saveCrew(alice.token, groupId);
     const body = { ...valid(), crew_id: teamCrew };
     expect((await create(body, viewer.token, groupId)).status).toBe(403);

@@ -423,10 +423,7 @@ describe('scheduled runs', () => {
     const member = await api.createUser('scheduler@kasal.test');
     const me = await api.http.get('/api/v1/auth/me', { token: api.adminToken });
     const groupId: string = me.body.current_group_id;
-    await api.http.post(`/api/v1/groups/${groupId}/members`, {
-      token: api.adminToken,
-      body: { email: 'scheduler@kasal.test', role: 'operator' },
-    });
+    await api.addMember(groupId, member, 'operator');
     const made = await api.http.post('/api/v1/schedules', {
       token: member.token,
       groupId,

@@ -11,6 +11,7 @@ import { createApp } from '../../api/app';
 import { answerClientErrors } from '../../api/http/client-errors';
 import { ensureAdmin } from '../../api/services/seed.service';
 import { createTokenService } from '../../shared/node/auth/tokens';
+import type { GroupRole } from '../../shared/roles';
 import { loadConfig, resolveEncryptionKey, type Config } from '../../shared/node/config';
 import { createSecretBox } from '../../shared/node/crypto/secret-box';
 import { initORM, prepareSchema, type Orm } from '../../shared/node/db/orm';
@@ -48,6 +49,13 @@ export function baseTestEnv(database: TestDatabase): Record<string, string> {
   };
 }
 
+export interface TestUser {
+  id: string;
+  email: string;
+  token: string;
+  personalGroupId: string;
+}
+
 export interface ApiHarness {
   http: HttpClient;
   config: Config;
@@ -58,10 +66,17 @@ export interface ApiHarness {
   adminToken: string;
   login(email: string, password: string): Promise<string>;
   /** Creates a user through the admin API and returns their token and personal group. */
-  createUser(
-    email: string,
-    password?: string,
-  ): Promise<{ id: string; token: string; personalGroupId: string }>;
+  createUser(email: string, password?: string): Promise<TestUser>;
+  /**
+   * Makes the user a member of the group the way people do: a group admin (the system admin
+   * unless `adminToken` says otherwise) invites their email and they accept.
+   */
+  addMember(
+    groupId: string,
+    member: { email: string; token: string },
+    role: GroupRole,
+    adminToken?: string,
+  ): Promise<void>;
   /** Answers so far that break the OpenAPI document (close() fails when there are any). */
   contractViolations: string[];
   close(options?: { keepDatabase?: boolean }): Promise<void>;
@@ -128,7 +143,18 @@ export async function startApi(
       if (created.status !== 201) throw new Error(`createUser: ${JSON.stringify(created.body)}`);
       const token = await login(email, password);
       const me = await http.get('/api/v1/auth/me', { token });
-      return { id: created.body.id, token, personalGroupId: me.body.current_group_id };
+      return { id: created.body.id, email, token, personalGroupId: me.body.current_group_id };
+    },
+    async addMember(groupId, member, role, invitingToken = adminToken) {
+      const invited = await http.post(`/api/v1/groups/${groupId}/invitations`, {
+        token: invitingToken,
+        body: { email: member.email, role },
+      });
+      if (invited.status !== 201) throw new Error(`invite: ${JSON.stringify(invited.body)}`);
+      const accepted = await http.post(`/api/v1/invitations/${invited.body.id}/accept`, {
+        token: member.token,
+      });
+      if (accepted.status !== 200) throw new Error(`accept: ${JSON.stringify(accepted.body)}`);
     },
     contractViolations: contract.violations,
     async close(options = {}) {

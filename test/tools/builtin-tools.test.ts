@@ -190,10 +190,7 @@ describe('built-in tools and group tool settings', () => {
     // Only group admins change settings.
     const member = await api.createUser('tools-member@kasal.test');
     const me = await api.http.get('/api/v1/auth/me', { token: api.adminToken });
-    await api.http.post(`/api/v1/groups/${me.body.current_group_id}/members`, {
-      token: api.adminToken,
-      body: { email: 'tools-member@kasal.test', role: 'editor' },
-    });
+    await api.addMember(me.body.current_group_id, member, 'editor');
     const asEditor = await api.http.put('/api/v1/group-tools/web_search_serper', {
       token: member.token,
       groupId: me.body.current_group_id,

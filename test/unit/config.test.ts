@@ -7,6 +7,8 @@ import {
   resolveEncryptionKey,
   resolveJwtSecret,
 } from '../../shared/node/config';
+import { generatePassword } from '../../shared/node/auth/passwords';
+import { passwordSchema } from '../../shared/node/auth/password-policy';
 import { startTelemetry } from '../../shared/node/telemetry';
 
 const home = () => mkdtempSync(path.join(tmpdir(), 'kasal-config-'));
@@ -123,6 +125,36 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(
       /DATABASE_URL: must be a postgres/,
     );
+  });
+
+  it('holds the configured admin password to the password policy', () => {
+    expect(() => loadConfig({ KASAL_ADMIN_PASSWORD: 'password' })).toThrow(
+      /KASAL_ADMIN_PASSWORD: must be at least 12 characters/,
+    );
+    expect(() => loadConfig({ KASAL_ADMIN_PASSWORD: 'qwertyuiop123' })).toThrow(
+      /KASAL_ADMIN_PASSWORD: is one of the most common passwords/,
+    );
+    expect(() =>
+      loadConfig({ KASAL_ADMIN_PASSWORD: 'long-enough-1', KASAL_PASSWORD_MIN_LENGTH: '16' }),
+    ).toThrow(/KASAL_ADMIN_PASSWORD: must be at least 16 characters/);
+    expect(() => loadConfig({ KASAL_PASSWORD_MIN_LENGTH: '6' })).toThrow(
+      /KASAL_PASSWORD_MIN_LENGTH/,
+    );
+    const config = loadConfig({ KASAL_ADMIN_PASSWORD: 'a-long-admin-password' });
+    expect(config.auth.passwordPolicy).toEqual({ minLength: 12 });
+    expect(config.auth.login).toEqual({
+      maxFailuresPerAccount: 5,
+      maxFailuresPerAddress: 50,
+      windowMs: 900_000,
+      lockoutMs: 60_000,
+      maxLockoutMs: 3_600_000,
+    });
+    // The password generated for a first admin passes the policy.
+    for (let i = 0; i < 20; i += 1) {
+      expect(passwordSchema(config.auth.passwordPolicy).safeParse(generatePassword()).success).toBe(
+        true,
+      );
+    }
   });
 
   it('requires JWT_SECRET in production and keeps a generated one locally', () => {

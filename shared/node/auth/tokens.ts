@@ -1,17 +1,58 @@
 /**
  * Access tokens: HS256 JWTs that Kasal signs, and optionally tokens from an external identity
  * provider verified against its JWKS. Algorithms are pinned, so `alg: none` and algorithm
- * confusion are rejected; issuer, audience and expiry are always checked.
+ * confusion are rejected; issuer, audience and expiry are always checked, and every claim is
+ * checked against a schema before anything uses it (a `sub` that is not a user id is refused).
  */
 import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { z } from 'zod';
+import { formatFieldPath } from '../../errors';
 import type { Config } from '../config';
 
-export interface VerifiedToken {
-  /** `local`: signed by Kasal, `sub` is the user id. `external`: from the JWKS provider. */
-  source: 'local' | 'external';
-  subject: string;
-  email?: string;
-  name?: string;
+/**
+ * `local`: signed by Kasal; `subject` is the user id and `version` the user's token version when
+ * it was issued. `external`: from the JWKS provider.
+ */
+export type VerifiedToken =
+  | { source: 'local'; subject: string; version: number }
+  | { source: 'external'; subject: string; email: string; name?: string };
+
+const NumericDate = z.number().int().nonnegative();
+const Audience = z.union([z.string(), z.array(z.string())]);
+
+/** Exactly the claims Kasal puts in its tokens, each of its type. */
+const LocalClaimsSchema = z.strictObject({
+  sub: z.uuid(),
+  ver: z.number().int().nonnegative(),
+  email: z.string().optional(),
+  iss: z.string(),
+  aud: Audience,
+  iat: NumericDate,
+  exp: NumericDate,
+  nbf: NumericDate.optional(),
+});
+
+/** What Kasal reads from an identity provider's token; other claims pass through unread. */
+const ExternalClaimsSchema = z.looseObject({
+  sub: z.string().min(1),
+  iss: z.string().optional(),
+  aud: Audience.optional(),
+  iat: NumericDate.optional(),
+  exp: NumericDate,
+  nbf: NumericDate.optional(),
+  // Some providers (Cognito) send the flag as a string.
+  email_verified: z.union([z.boolean(), z.enum(['true', 'false'])]).optional(),
+  name: z.string().optional(),
+});
+
+function parseClaims<S extends z.ZodType>(schema: S, payload: JWTPayload): z.output<S> {
+  const parsed = schema.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const claim = issue ? formatFieldPath(issue.path) : '';
+  throw new InvalidTokenError(
+    claim ? `claim '${claim}' is invalid: ${issue?.message}` : 'token claims are invalid',
+  );
 }
 
 export class InvalidTokenError extends Error {
@@ -22,7 +63,11 @@ export class InvalidTokenError extends Error {
 }
 
 export interface TokenService {
-  issue(user: { id: string; email: string }): Promise<{ token: string; expiresIn: number }>;
+  issue(user: {
+    id: string;
+    email: string;
+    tokenVersion: number;
+  }): Promise<{ token: string; expiresIn: number }>;
   verify(token: string): Promise<VerifiedToken>;
 }
 
@@ -40,21 +85,25 @@ export function createTokenService(auth: Config['auth'], jwtSecret: string): Tok
       ...(auth.jwks.audience && { audience: auth.jwks.audience }),
       requiredClaims: ['exp', 'sub'],
     });
-    const email = claimString(payload, auth.jwks.emailClaim);
-    if (!email) throw new InvalidTokenError(`token has no '${auth.jwks.emailClaim}' claim`);
-    if (payload.email_verified === false) throw new InvalidTokenError('the email is not verified');
-    const name = claimString(payload, 'name');
+    const claims = parseClaims(ExternalClaimsSchema, payload);
+    const email = z.email().safeParse(payload[auth.jwks.emailClaim]);
+    if (!email.success) {
+      throw new InvalidTokenError(`token has no valid '${auth.jwks.emailClaim}' claim`);
+    }
+    if (claims.email_verified === false || claims.email_verified === 'false') {
+      throw new InvalidTokenError('the email is not verified');
+    }
     return {
       source: 'external',
-      subject: payload.sub as string,
-      email: email.toLowerCase(),
-      ...(name && { name }),
+      subject: claims.sub,
+      email: email.data.toLowerCase(),
+      ...(claims.name && { name: claims.name }),
     };
   }
 
   return {
     async issue(user) {
-      const token = await new SignJWT({ email: user.email })
+      const token = await new SignJWT({ email: user.email, ver: user.tokenVersion })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(user.id)
         .setIssuer(auth.issuer)
@@ -80,18 +129,14 @@ export function createTokenService(auth: Config['auth'], jwtSecret: string): Tok
           audience: auth.audience,
           requiredClaims: ['exp', 'sub'],
         });
-        return { source: 'local', subject: payload.sub as string };
+        const claims = parseClaims(LocalClaimsSchema, payload);
+        return { source: 'local', subject: claims.sub, version: claims.ver };
       } catch (error) {
         if (error instanceof InvalidTokenError) throw error;
         throw new InvalidTokenError(describeJoseError(error));
       }
     },
   };
-}
-
-function claimString(payload: JWTPayload, claim: string): string | undefined {
-  const value = payload[claim];
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
 function describeJoseError(error: unknown): string {

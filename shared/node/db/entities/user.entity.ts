@@ -14,6 +14,11 @@ export const UserEntity = defineEntity({
     authProvider: p.enum(['local', 'external'] as const).default('local'),
     disabled: p.boolean().default(false),
     lastLoginAt: p.datetime().nullable(),
+    /**
+     * Carried in every token Kasal issues (`ver`); raising it revokes them all. Raised when the
+     * password changes, the account is disabled, or the user loses a role or a membership.
+     */
+    tokenVersion: p.integer().default(0),
     ...timestamps(),
   },
 });

@@ -9,6 +9,7 @@ import { Migration20261122031500_McpTrigger } from './Migration20261122031500_Mc
 import { Migration20261122031600_Schedules } from './Migration20261122031600_Schedules';
 import { Migration20261129084336_HistoryBudget } from './Migration20261129084336_HistoryBudget';
 import { Migration20261129114328_ModelPrivateNetworks } from './Migration20261129114328_ModelPrivateNetworks';
+import { Migration20261129114409_AuthHardening } from './Migration20261129114409_AuthHardening';
 import { Migration20261129121009_StructuredOutput } from './Migration20261129121009_StructuredOutput';
 
 export const MIGRATIONS = [
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
     name: 'Migration20261129114328_ModelPrivateNetworks',
     class: Migration20261129114328_ModelPrivateNetworks,
   },
+  { name: 'Migration20261129114409_AuthHardening', class: Migration20261129114409_AuthHardening },
   {
     name: 'Migration20261129121009_StructuredOutput',
     class: Migration20261129121009_StructuredOutput,
