@@ -38,6 +38,14 @@ main(async () => {
   });
   startWorkerProcess(platform);
   const { api } = platform;
+  // An API key (a machine client's credential): the run must not lose it to an operation that
+  // revokes the admin's tokens (a password reset of the admin, say), or it tests little after.
+  const created = await api.http.post<{ key: string }>('/api/v1/auth/api-keys', {
+    token: api.adminToken,
+    body: { name: 'fuzz' },
+  });
+  if (created.status !== 201) throw new Error(`POST /auth/api-keys: ${created.status}`);
+  const key = created.body.key;
   const args = [
     'run',
     `${api.http.baseUrl}/api-openapi.json`,
@@ -48,19 +56,30 @@ main(async () => {
     '--max-examples',
     values['max-examples'] ?? '25',
     '--header',
-    `Authorization: Bearer ${api.adminToken}`,
+    `X-API-Key: ${key}`,
     '--workers',
     '2',
     '--no-color',
     ...positionals,
   ];
   console.log(
-    `st ${args.map((arg) => (arg.startsWith('Authorization') ? '<token>' : arg)).join(' ')}`,
+    `st ${args.map((arg) => (arg.startsWith('X-API-Key') ? 'X-API-Key: <key>' : arg)).join(' ')}`,
   );
   const code = await new Promise<number>((resolve) => {
     const child = spawn(st, args, { stdio: 'inherit', cwd: path.join(REPO_ROOT, '.kasal') });
     child.on('exit', (status) => resolve(status ?? 1));
   });
+  // A run whose credential stopped working part of the way tested little after that point.
+  const me = await api.http.get('/api/v1/auth/me', { headers: { 'x-api-key': key } });
+  if (me.status !== 200) {
+    throw new Error(
+      `the fuzzing API key stopped working during the run: ${JSON.stringify(me.body)}`,
+    );
+  }
+  const session = await api.http.get('/api/v1/auth/me', { token: api.adminToken });
+  if (session.status !== 200) {
+    console.log(`note: the admin's sign-in token was revoked by an operation of the run`);
+  }
   if (code !== 0) throw new Error(`Schemathesis found failures (st exited ${code})`);
 });
 
