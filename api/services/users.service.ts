@@ -23,6 +23,15 @@ export interface NewUser {
   authProvider?: 'local' | 'external';
 }
 
+const WORKSPACE_SUFFIX = "'s workspace";
+/** As long as a group's name may be (the column and `NameSchema`). */
+const GROUP_NAME_MAX = 200;
+
+/** "Ada's workspace", with a display name as long as it may be cut to fit a group's name. */
+function personalGroupName(displayName: string): string {
+  return `${displayName.slice(0, GROUP_NAME_MAX - WORKSPACE_SUFFIX.length)}${WORKSPACE_SUFFIX}`;
+}
+
 /** Creates the user, their personal group and their admin membership in one transaction. */
 export async function createUser(em: EntityManager, input: NewUser): Promise<User> {
   const passwordHash = input.password ? await hashPassword(input.password) : null;
@@ -37,7 +46,7 @@ export async function createUser(em: EntityManager, input: NewUser): Promise<Use
       });
       await tx.flush();
       const group = tx.create(GroupEntity, {
-        name: `${user.displayName}'s workspace`,
+        name: personalGroupName(user.displayName),
         personalOwnerId: user.id,
       });
       await tx.flush();

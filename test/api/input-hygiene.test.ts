@@ -377,6 +377,25 @@ describe.each(['postgres', 'sqlite'] as const)('input hygiene on %s', (databaseT
     });
   });
 
+  it('creates a user whose display name is as long as it may be (their workspace is named after it)', async () => {
+    // Found by fuzzing: the personal group's name ("<display name>'s workspace") overflowed its
+    // column on Postgres, a 500.
+    const displayName = 'd'.repeat(200);
+    const created = await api.http.post('/api/v1/users', {
+      token: api.adminToken,
+      body: {
+        email: `long-name-${databaseType}@kasal.test`,
+        password: 'user-password-123',
+        display_name: displayName,
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.display_name).toBe(displayName);
+    const token = await api.login(`long-name-${databaseType}@kasal.test`, 'user-password-123');
+    const groups = await api.http.get('/api/v1/groups', { token });
+    expect(groups.body[0].name).toBe(`${'d'.repeat(188)}'s workspace`);
+  });
+
   it("answers what Node's HTTP parser refuses in the error shape: 431, 400", async () => {
     const { port } = new URL(api.http.baseUrl);
     const send = (request: string) =>
