@@ -14,7 +14,7 @@ import { startProcess, waitFor, type RunningProcess } from '../support/processes
 import { startScriptedLlmServer, type ScriptedLlmServer } from '../support/scripted-llm-server';
 import { freePort } from '../support/temporal-dev-server';
 
-jest.setTimeout(240_000);
+jest.setTimeout(420_000);
 
 const SECRET_TASK = 'Summarise the secret merger plan';
 
@@ -55,8 +55,12 @@ describe('the Temporal Web UI of npm start', () => {
     await waitFor(
       'the start banner',
       () => platform?.output().includes('Kasal is running') || undefined,
-      180_000,
-    );
+      300_000,
+    ).catch((error: unknown) => {
+      throw new Error(`npm start did not come up; it printed:\n${platform?.output()}`, {
+        cause: error,
+      });
+    });
     http = new HttpClient(`http://127.0.0.1:${ports.api}`);
 
     // A crew runs; its workflow's input (the plan, with the task) is encrypted in history.
